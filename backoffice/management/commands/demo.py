@@ -1,0 +1,26 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from fixtures.demo import DEMO_USERS, load_demo
+
+
+class Command(BaseCommand):
+    help = (
+        "Load demo data: airports, aircraft types, one user per role and 60 days of flights. "
+        "Only with BACKOFFICE_DEMO=1; running it twice changes nothing."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--days", type=int, default=60, help="Days of flights from today (default 60).")
+
+    def handle(self, *args, days, **options):
+        if not settings.DEMO:
+            raise CommandError("Demo data and demo logins are refused here: set BACKOFFICE_DEMO=1 to allow them.")
+        if not 1 <= days <= 366:
+            raise CommandError("--days must be between 1 and 366.")
+        created = load_demo(today=timezone.localdate(), days=days)
+        self.stdout.write("Created: " + ", ".join(f"{count} {what}" for what, count in created.items()))
+        self.stdout.write("Demo logins (user / password / role):")
+        for username, password, role, *_ in DEMO_USERS:
+            self.stdout.write(f"  {username:<8} {password:<18} {role}")

@@ -1,0 +1,293 @@
+"""Settings, read from the environment.
+
+DATABASE_URL selects the database (PostgreSQL in production and tests).
+Without it the back office runs on an embedded SQLite file under var/.
+"""
+
+import os
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.urls import reverse_lazy
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("BACKOFFICE_VAR_DIR", BASE_DIR / "var"))
+
+
+def env_bool(name, default=False):
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    if value.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if value.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}")
+
+
+def env_list(name, default):
+    value = os.environ.get(name)
+    if not value:
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+DEBUG = env_bool("DEBUG", False)
+
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+    SECRET_KEY = "insecure-development-key-only-used-with-DEBUG"
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+# Demo users and passwords exist only where this is switched on explicitly.
+DEMO = env_bool("BACKOFFICE_DEMO", False)
+
+# --- The airline -----------------------------------------------------------
+
+AIRLINE_CODE = os.environ.get("AIRLINE_CODE", "XB")
+AIRLINE_NAME = os.environ.get("AIRLINE_NAME", "Axis Blue")
+# IATA accounting (ticketing) code: the first three digits of every ticket number.
+TICKET_ACCOUNTING_CODE = os.environ.get("TICKET_ACCOUNTING_CODE", "952")
+CURRENCY = os.environ.get("CURRENCY", "EUR")
+# "Today", business days and every report use this zone.
+BUSINESS_TIME_ZONE = os.environ.get("BUSINESS_TIME_ZONE", "Europe/Paris")
+HOLD_DURATION_HOURS = int(os.environ.get("HOLD_DURATION_HOURS", "24"))
+MONEY_PLACES = Decimal("0.01")
+
+if len(AIRLINE_CODE) != 2 or not AIRLINE_CODE.isalnum() or AIRLINE_CODE != AIRLINE_CODE.upper():
+    raise ImproperlyConfigured("AIRLINE_CODE must be a two-character IATA airline code, e.g. XB.")
+if len(TICKET_ACCOUNTING_CODE) != 3 or not TICKET_ACCOUNTING_CODE.isdigit():
+    raise ImproperlyConfigured("TICKET_ACCOUNTING_CODE must be three digits, e.g. 952.")
+if len(CURRENCY) != 3 or not CURRENCY.isalpha():
+    raise ImproperlyConfigured("CURRENCY must be an ISO 4217 code, e.g. EUR.")
+try:
+    ZoneInfo(BUSINESS_TIME_ZONE)
+except Exception as exc:
+    raise ImproperlyConfigured(f"BUSINESS_TIME_ZONE {BUSINESS_TIME_ZONE!r} is not an IANA time zone.") from exc
+if HOLD_DURATION_HOURS < 1:
+    raise ImproperlyConfigured("HOLD_DURATION_HOURS must be at least 1.")
+
+# --- Django ----------------------------------------------------------------
+
+INSTALLED_APPS = [
+    "unfold",
+    "unfold.contrib.filters",
+    "unfold.contrib.forms",
+    "unfold.contrib.import_export",
+    "unfold.contrib.simple_history",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "simple_history",
+    "import_export",
+    "rangefilter",
+    "backoffice",
+    "fleet",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Records request.user as the acting user on every history row.
+    "simple_history.middleware.HistoryRequestMiddleware",
+]
+
+ROOT_URLCONF = "backoffice.urls"
+WSGI_APPLICATION = "backoffice.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "backoffice" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # A lock wait ends with an error, never a hang; services turn it into "try again".
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c lock_timeout=5000"
+else:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": VAR_DIR / "backoffice.sqlite3",
+            "OPTIONS": {
+                # BEGIN IMMEDIATE takes the write lock at the start of a transaction, so
+                # two writers queue instead of failing half-way with "database is locked".
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": (
+                    "PRAGMA journal_mode=WAL;"
+                    "PRAGMA synchronous=NORMAL;"
+                    "PRAGMA foreign_keys=ON;"
+                    "PRAGMA busy_timeout=20000;"
+                ),
+            },
+        }
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-gb"
+USE_I18N = True
+USE_TZ = True
+# Stored times are UTC; what the admin shows by default (and "today") is the business zone.
+TIME_ZONE = BUSINESS_TIME_ZONE
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+LOGIN_URL = "admin:login"
+LOGIN_REDIRECT_URL = "admin:index"
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+X_FRAME_OPTIONS = "DENY"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+}
+
+# --- Admin (django-unfold) -------------------------------------------------
+
+
+def _can(*perms):
+    def check(request):
+        return any(request.user.has_perm(perm) for perm in perms)
+
+    return check
+
+
+UNFOLD = {
+    "SITE_TITLE": f"{AIRLINE_NAME} back office",
+    "SITE_HEADER": AIRLINE_NAME,
+    "SITE_SUBHEADER": f"{AIRLINE_CODE} · back office",
+    "SITE_SYMBOL": "flight_takeoff",
+    "SITE_URL": "/admin/",
+    "SHOW_HISTORY": True,
+    "SHOW_VIEW_ON_SITE": False,
+    "ENVIRONMENT": "backoffice.admin_site.environment_badge",
+    "COLORS": {
+        "primary": {
+            "50": "oklch(97% .014 254.604)",
+            "100": "oklch(93.2% .032 255.585)",
+            "200": "oklch(88.2% .059 254.128)",
+            "300": "oklch(80.9% .105 251.813)",
+            "400": "oklch(70.7% .165 254.624)",
+            "500": "oklch(62.3% .214 259.815)",
+            "600": "oklch(54.6% .245 262.881)",
+            "700": "oklch(48.8% .243 264.376)",
+            "800": "oklch(42.4% .199 265.638)",
+            "900": "oklch(37.9% .146 265.522)",
+            "950": "oklch(28.2% .091 267.935)",
+        },
+    },
+    "SIDEBAR": {
+        "show_search": True,
+        "show_all_applications": False,
+        # Grouped by what each role does; an item shows only to users who may use it.
+        "navigation": [
+            {
+                "title": _("Operations"),
+                "items": [
+                    {
+                        "title": _("Flights"),
+                        "icon": "flight",
+                        "link": reverse_lazy("admin:fleet_flight_changelist"),
+                        "permission": _can("fleet.view_flight"),
+                    },
+                ],
+            },
+            {
+                "title": _("Network and fleet"),
+                "items": [
+                    {
+                        "title": _("Airports"),
+                        "icon": "local_airport",
+                        "link": reverse_lazy("admin:fleet_airport_changelist"),
+                        "permission": _can("fleet.view_airport"),
+                    },
+                    {
+                        "title": _("Cities"),
+                        "icon": "location_city",
+                        "link": reverse_lazy("admin:fleet_city_changelist"),
+                        "permission": _can("fleet.view_city"),
+                    },
+                    {
+                        "title": _("Aircraft types"),
+                        "icon": "airlines",
+                        "link": reverse_lazy("admin:fleet_aircrafttype_changelist"),
+                        "permission": _can("fleet.view_aircrafttype"),
+                    },
+                ],
+            },
+            {
+                "title": _("Users and roles"),
+                "items": [
+                    {
+                        "title": _("Users"),
+                        "icon": "person",
+                        "link": reverse_lazy("admin:auth_user_changelist"),
+                        "permission": _can("auth.view_user"),
+                    },
+                    {
+                        "title": _("Roles"),
+                        "icon": "group",
+                        "link": reverse_lazy("admin:auth_group_changelist"),
+                        "permission": _can("auth.view_group"),
+                    },
+                ],
+            },
+        ],
+    },
+}

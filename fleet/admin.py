@@ -1,0 +1,322 @@
+import datetime as dt
+import re
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+from unfold.admin import ModelAdmin
+from unfold.contrib.filters.admin import AutocompleteSelectFilter
+from unfold.decorators import display
+from unfold.widgets import UnfoldAdminSplitDateTimeWidget
+
+from backoffice.admin_filters import DateRangeFilter
+from fleet import services
+from fleet.models import AircraftType, Airport, City, Flight
+from fleet.timezones import format_local, local_to_utc, to_local
+
+
+class HistoryModelAdmin(SimpleHistoryAdmin, ModelAdmin):
+    """Unfold-styled admin with the record's history one click away."""
+
+
+@admin.register(City)
+class CityAdmin(HistoryModelAdmin):
+    list_display = ["code", "name", "country", "airport_count"]
+    search_fields = ["code", "name"]
+    list_filter = ["country"]
+    ordering = ["code"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(airport_count=Count("airports"))
+
+    @admin.display(description=_("airports"), ordering="airport_count")
+    def airport_count(self, obj):
+        return obj.airport_count
+
+
+class AirportAddForm(forms.ModelForm):
+    """Adding an airport takes its IATA code; airportsdata supplies the rest."""
+
+    class Meta:
+        model = Airport
+        fields = ["code"]
+
+    def clean_code(self):
+        code = self.cleaned_data["code"].strip().upper()
+        if Airport.objects.filter(code=code).exists():
+            raise ValidationError(_("Airport %(code)s already exists."), params={"code": code})
+        if services.airport_reference(code) is None:
+            raise ValidationError(
+                _("%(code)s is not an IATA airport code known to airportsdata."), params={"code": code}
+            )
+        return code
+
+    def _post_clean(self):
+        # The model's other fields are filled by the service on save, not by this form.
+        pass
+
+
+@admin.register(Airport)
+class AirportAdmin(HistoryModelAdmin):
+    list_display = ["code", "name", "city", "country", "time_zone", "local_time_now"]
+    list_select_related = ["city"]
+    search_fields = ["code", "name", "city__code", "city__name"]
+    autocomplete_fields = ["city"]
+    ordering = ["code"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = AirportAddForm
+            kwargs["fields"] = ["code"]
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["code"]
+        return ["code", "name", "city", "time_zone"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["code"] if obj else []
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        created = services.get_or_create_airport(code=form.cleaned_data["code"], user=request.user)
+        obj.pk = created.pk
+        obj.__dict__.update(created.__dict__)
+
+    @admin.display(description=_("country"), ordering="city__country")
+    def country(self, obj):
+        return obj.city.country
+
+    @admin.display(description=_("local time now"))
+    def local_time_now(self, obj):
+        return format_local(timezone.now(), obj.time_zone)
+
+
+@admin.register(AircraftType)
+class AircraftTypeAdmin(HistoryModelAdmin):
+    list_display = [
+        "code",
+        "name",
+        "seats_first",
+        "seats_business",
+        "seats_premium_economy",
+        "seats_economy",
+        "total_seats",
+    ]
+    search_fields = ["code", "name"]
+    ordering = ["code"]
+
+    @admin.display(description=_("total seats (default capacity)"))
+    def total_seats(self, obj):
+        return obj.total_seats
+
+
+class LocalDateTimeField(forms.SplitDateTimeField):
+    """A wall-clock date and time, kept naive: the airport's zone gives it meaning."""
+
+    def compress(self, data_list):
+        if data_list:
+            if data_list[0] in self.empty_values or data_list[1] in self.empty_values:
+                raise ValidationError(_("Enter a date and a time."), code="incomplete")
+            return dt.datetime.combine(data_list[0], data_list[1])
+        return None
+
+
+class FlightForm(forms.ModelForm):
+    departure_local = LocalDateTimeField(
+        label=_("Departure (origin local time)"), widget=UnfoldAdminSplitDateTimeWidget
+    )
+    arrival_local = LocalDateTimeField(
+        label=_("Arrival (destination local time)"), widget=UnfoldAdminSplitDateTimeWidget
+    )
+
+    class Meta:
+        model = Flight
+        fields = [
+            "carrier",
+            "number",
+            "suffix",
+            "leg_number",
+            "flight_date",
+            "origin",
+            "destination",
+            "aircraft_type",
+            "capacity",
+            "status",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["flight_date"].required = False
+        self.fields["flight_date"].help_text = _(
+            "Local departure date of the first leg. Leave empty on leg 1: it is the departure date."
+        )
+        self.fields["capacity"].required = False
+        self.fields["capacity"].help_text = _("Leave empty to use the aircraft type's seats.")
+        flight = self.instance
+        if flight.pk:
+            self.initial["departure_local"] = to_local(flight.scheduled_departure, flight.origin.zone).replace(
+                tzinfo=None
+            )
+            self.initial["arrival_local"] = to_local(flight.scheduled_arrival, flight.destination.zone).replace(
+                tzinfo=None
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        origin, destination = cleaned.get("origin"), cleaned.get("destination")
+        departure, arrival = cleaned.get("departure_local"), cleaned.get("arrival_local")
+        if origin and destination and origin == destination:
+            self.add_error("destination", _("The destination must differ from the origin."))
+        if origin and departure:
+            self.instance.scheduled_departure = local_to_utc(departure.date(), departure.time(), origin.time_zone)
+            if not cleaned.get("flight_date"):
+                if cleaned.get("leg_number", 1) != 1:
+                    self.add_error("flight_date", _("Give the flight date (first leg's departure date)."))
+                else:
+                    cleaned["flight_date"] = departure.date()
+                    self.instance.flight_date = departure.date()
+            elif cleaned.get("leg_number") == 1 and cleaned["flight_date"] != departure.date():
+                self.add_error(
+                    "flight_date",
+                    ValidationError(
+                        _("On leg 1 the flight date is the local departure date, %(date)s."),
+                        params={"date": departure.date().isoformat()},
+                    ),
+                )
+        if destination and arrival:
+            self.instance.scheduled_arrival = local_to_utc(arrival.date(), arrival.time(), destination.time_zone)
+        if (
+            origin
+            and destination
+            and departure
+            and arrival
+            and self.instance.scheduled_arrival <= self.instance.scheduled_departure
+        ):
+            self.add_error("arrival_local", _("The arrival must come after the departure."))
+        aircraft_type = cleaned.get("aircraft_type")
+        if cleaned.get("capacity") is None and aircraft_type:
+            cleaned["capacity"] = aircraft_type.total_seats
+            self.instance.capacity = aircraft_type.total_seats
+        capacity = cleaned.get("capacity")
+        if self.instance.pk and capacity is not None:
+            # Read seats sold under the row lock; the admin's transaction keeps it until saved.
+            current = services.lock_flight(self.instance.pk)
+            self.instance.seats_sold = current.seats_sold
+            if capacity < current.seats_sold:
+                self.add_error(
+                    "capacity",
+                    ValidationError(
+                        _("Capacity cannot go below the %(sold)s seats already sold."),
+                        params={"sold": current.seats_sold},
+                    ),
+                )
+        return cleaned
+
+
+@admin.register(Flight)
+class FlightAdmin(HistoryModelAdmin):
+    form = FlightForm
+    list_display = [
+        "designator_display",
+        "flight_date",
+        "leg_number",
+        "route",
+        "departure_local_display",
+        "arrival_local_display",
+        "aircraft_type__code",
+        "capacity",
+        "seats_sold",
+        "load_factor",
+        "status_display",
+    ]
+    list_select_related = ["origin", "destination", "aircraft_type"]
+    list_filter = [
+        "status",
+        ("scheduled_departure", DateRangeFilter),
+        ("origin", AutocompleteSelectFilter),
+        ("destination", AutocompleteSelectFilter),
+    ]
+    list_filter_submit = True
+    search_fields = ["origin__code", "destination__code"]
+    search_help_text = _("A designator (XB 1021, XB1021A) or an airport code.")
+    autocomplete_fields = ["origin", "destination", "aircraft_type"]
+    readonly_fields = ["seats_sold", "departure_utc", "arrival_utc"]
+    list_per_page = 50
+    fieldsets = [
+        (_("Flight"), {"fields": ["carrier", "number", "suffix", "leg_number", "flight_date", "status"]}),
+        (_("Route and times"), {"fields": ["origin", "departure_local", "destination", "arrival_local"]}),
+        (_("Aircraft and seats"), {"fields": ["aircraft_type", "capacity", "seats_sold"]}),
+        (_("UTC"), {"fields": ["departure_utc", "arrival_utc"], "classes": ["collapse"]}),
+    ]
+
+    designator_pattern = re.compile(r"^\s*([A-Z0-9]{2})\s*(\d{1,4})([A-Z]?)\s*$", re.IGNORECASE)
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        initial.setdefault("carrier", settings.AIRLINE_CODE)
+        return initial
+
+    def get_search_results(self, request, queryset, search_term):
+        match = self.designator_pattern.match(search_term or "")
+        if match:
+            carrier, number, suffix = match.groups()
+            filtered = queryset.filter(carrier=carrier.upper(), number=int(number))
+            if suffix:
+                filtered = filtered.filter(suffix=suffix.upper())
+            return filtered, False
+        return super().get_search_results(request, queryset, search_term)
+
+    def save_model(self, request, obj, form, change):
+        # The form locked the row and checked capacity in this same transaction.
+        services.save_flight(flight=obj, user=request.user)
+
+    @display(description=_("flight"), ordering="number")
+    def designator_display(self, obj):
+        return obj.designator
+
+    @admin.display(description=_("route"))
+    def route(self, obj):
+        return f"{obj.origin.code} → {obj.destination.code}"
+
+    @admin.display(description=_("departs (local)"), ordering="scheduled_departure")
+    def departure_local_display(self, obj):
+        return format_local(obj.scheduled_departure, obj.origin.time_zone)
+
+    @admin.display(description=_("arrives (local)"), ordering="scheduled_arrival")
+    def arrival_local_display(self, obj):
+        return format_local(obj.scheduled_arrival, obj.destination.time_zone)
+
+    @admin.display(description=_("departure (UTC)"))
+    def departure_utc(self, obj):
+        return format_local(obj.scheduled_departure, "UTC") if obj.pk else "-"
+
+    @admin.display(description=_("arrival (UTC)"))
+    def arrival_utc(self, obj):
+        return format_local(obj.scheduled_arrival, "UTC") if obj.pk else "-"
+
+    @admin.display(description=_("load"))
+    def load_factor(self, obj):
+        if not obj.capacity:
+            return "-"
+        return f"{obj.seats_sold * 100 / obj.capacity:.0f} %"
+
+    @display(
+        description=_("status"),
+        ordering="status",
+        label={
+            Flight.Status.SCHEDULED: "info",
+            Flight.Status.CANCELLED: "danger",
+            Flight.Status.DEPARTED: "success",
+        },
+    )
+    def status_display(self, obj):
+        return obj.status, obj.get_status_display()

@@ -1,0 +1,191 @@
+from zoneinfo import ZoneInfo
+
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from fleet.timezones import validate_time_zone
+
+iata_location_code = RegexValidator(r"^[A-Z]{3}$", _("Enter three capital letters, e.g. CDG."))
+iata_carrier_code = RegexValidator(
+    r"^(?=.*[A-Z])[A-Z0-9]{2}$", _("Enter a two-character airline code, e.g. XB.")
+)
+iata_aircraft_code = RegexValidator(r"^[A-Z0-9]{3}$", _("Enter a three-character IATA type code, e.g. 320."))
+country_code = RegexValidator(r"^[A-Z]{2}$", _("Enter a two-letter ISO country code, e.g. FR."))
+operational_suffix = RegexValidator(r"^[A-Z]?$", _("Enter one capital letter or leave it empty."))
+
+
+class City(models.Model):
+    """An IATA city: one airport's own code, or a metropolitan code grouping several."""
+
+    code = models.CharField(_("IATA city code"), max_length=3, unique=True, validators=[iata_location_code])
+    name = models.CharField(_("name"), max_length=100)
+    country = models.CharField(_("country"), max_length=2, validators=[country_code])
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("city")
+        verbose_name_plural = _("cities")
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+
+class Airport(models.Model):
+    code = models.CharField(_("IATA code"), max_length=3, unique=True, validators=[iata_location_code])
+    name = models.CharField(_("name"), max_length=120)
+    city = models.ForeignKey(City, on_delete=models.PROTECT, related_name="airports", verbose_name=_("city"))
+    time_zone = models.CharField(_("time zone"), max_length=64, validators=[validate_time_zone])
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("airport")
+        verbose_name_plural = _("airports")
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    @property
+    def zone(self):
+        return ZoneInfo(self.time_zone)
+
+
+class AircraftType(models.Model):
+    code = models.CharField(_("IATA type code"), max_length=3, unique=True, validators=[iata_aircraft_code])
+    name = models.CharField(_("name"), max_length=100)
+    seats_first = models.PositiveSmallIntegerField(_("first (F) seats"), default=0)
+    seats_business = models.PositiveSmallIntegerField(_("business (J) seats"), default=0)
+    seats_premium_economy = models.PositiveSmallIntegerField(_("premium economy (W) seats"), default=0)
+    seats_economy = models.PositiveSmallIntegerField(_("economy (Y) seats"), default=0)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("aircraft type")
+        verbose_name_plural = _("aircraft types")
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(seats_first__gt=0)
+                | Q(seats_business__gt=0)
+                | Q(seats_premium_economy__gt=0)
+                | Q(seats_economy__gt=0),
+                name="aircrafttype_has_seats",
+                violation_error_message=_("An aircraft type needs at least one seat."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    @property
+    def total_seats(self):
+        return self.seats_first + self.seats_business + self.seats_premium_economy + self.seats_economy
+
+
+class Flight(models.Model):
+    """One leg: one take-off and one landing."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        CANCELLED = "cancelled", _("Cancelled")
+        DEPARTED = "departed", _("Departed")
+
+    carrier = models.CharField(_("carrier"), max_length=2, validators=[iata_carrier_code])
+    number = models.PositiveSmallIntegerField(
+        _("flight number"), validators=[MinValueValidator(1), MaxValueValidator(9999)]
+    )
+    suffix = models.CharField(
+        _("operational suffix"), max_length=1, blank=True, default="", validators=[operational_suffix]
+    )
+    flight_date = models.DateField(
+        _("flight date"), help_text=_("Local departure date of the flight's first leg.")
+    )
+    leg_number = models.PositiveSmallIntegerField(
+        _("leg"), default=1, validators=[MinValueValidator(1), MaxValueValidator(99)]
+    )
+    origin = models.ForeignKey(
+        Airport, on_delete=models.PROTECT, related_name="departures", verbose_name=_("origin")
+    )
+    destination = models.ForeignKey(
+        Airport, on_delete=models.PROTECT, related_name="arrivals", verbose_name=_("destination")
+    )
+    scheduled_departure = models.DateTimeField(_("scheduled departure (UTC)"))
+    scheduled_arrival = models.DateTimeField(_("scheduled arrival (UTC)"))
+    aircraft_type = models.ForeignKey(
+        AircraftType, on_delete=models.PROTECT, related_name="flights", verbose_name=_("aircraft type")
+    )
+    capacity = models.PositiveSmallIntegerField(_("capacity"))
+    seats_sold = models.PositiveSmallIntegerField(_("seats sold"), default=0)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("flight")
+        verbose_name_plural = _("flights")
+        ordering = ["scheduled_departure", "carrier", "number", "leg_number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["carrier", "number", "suffix", "flight_date", "leg_number"],
+                name="flight_unique_designator_date_leg",
+                violation_error_message=_("This flight and leg already exist on that date."),
+            ),
+            models.CheckConstraint(
+                condition=Q(seats_sold__gte=0) & Q(seats_sold__lte=F("capacity")),
+                name="flight_seats_sold_within_capacity",
+                violation_error_message=_("Seats sold must stay between 0 and the capacity."),
+            ),
+            models.CheckConstraint(
+                condition=Q(scheduled_arrival__gt=F("scheduled_departure")),
+                name="flight_arrival_after_departure",
+                violation_error_message=_("The arrival must come after the departure."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(origin=F("destination")),
+                name="flight_origin_differs_from_destination",
+                violation_error_message=_("Origin and destination must be different airports."),
+            ),
+            models.CheckConstraint(
+                condition=Q(number__gte=1) & Q(number__lte=9999),
+                name="flight_number_1_to_9999",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["scheduled", "cancelled", "departed"]),
+                name="flight_status_known",
+            ),
+        ]
+        indexes = [
+            # Availability search: origin and destination airports, departure window.
+            models.Index(
+                fields=["origin", "destination", "scheduled_departure"], name="flight_route_departure_idx"
+            ),
+            models.Index(fields=["scheduled_departure"], name="flight_departure_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.designator} {self.flight_date:%d%b%y}".upper() + (
+            f" leg {self.leg_number}" if self.leg_number > 1 else ""
+        )
+
+    @property
+    def designator(self):
+        return f"{self.carrier} {self.number}{self.suffix}"
+
+    @property
+    def departure_local(self):
+        return self.scheduled_departure.astimezone(self.origin.zone)
+
+    @property
+    def arrival_local(self):
+        return self.scheduled_arrival.astimezone(self.destination.zone)
+
+    @property
+    def seats_left(self):
+        return self.capacity - self.seats_sold

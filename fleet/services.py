@@ -1,0 +1,209 @@
+"""Writes to reference data and flights. Each function is one transaction."""
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import airportsdata
+from django.db import transaction
+from simple_history.utils import bulk_create_with_history
+
+from fleet.exceptions import CapacityBelowSeatsSold, UnknownAirport
+from fleet.models import Airport, City, Flight
+from fleet.timezones import local_to_utc
+
+
+@lru_cache(maxsize=1)
+def _airportsdata():
+    """(airports by IATA code, metropolitan city code by airport code, metropolitan names)."""
+    airports = airportsdata.load("IATA")
+    metro_of = {}
+    metro_names = {}
+    for city_code, metro in airportsdata.load_iata_macs().items():
+        metro_names[city_code] = (metro["name"], metro["country"])
+        for airport_code in metro["airports"]:
+            metro_of[airport_code] = city_code
+    return airports, metro_of, metro_names
+
+
+def airport_reference(code):
+    """What airportsdata knows of an IATA airport code, or None."""
+    airports, _, _ = _airportsdata()
+    return airports.get(code)
+
+
+def _city_for(record):
+    """(code, name, country) of the IATA city an airportsdata record belongs to."""
+    _, metro_of, metro_names = _airportsdata()
+    city_code = metro_of.get(record["iata"])
+    if city_code:
+        name, country = metro_names[city_code]
+        return city_code, name, country
+    return record["iata"], record["city"] or record["name"], record["country"]
+
+
+def _set_history_user(instance, user):
+    # Outside a request (commands, cron) simple-history cannot see who acted: say it.
+    instance._history_user = user
+
+
+@transaction.atomic
+def get_or_create_airport(*, code, user=None):
+    """The airport with this IATA code, created from airportsdata if the database lacks it."""
+    code = (code or "").strip().upper()
+    airport = Airport.objects.select_related("city").filter(code=code).first()
+    if airport:
+        return airport
+    record = airport_reference(code)
+    if record is None:
+        raise UnknownAirport(f"{code or '(empty)'} is not an IATA airport code known to airportsdata.")
+    city_code, city_name, country = _city_for(record)
+    city = City.objects.filter(code=city_code).first()
+    if city is None:
+        city = City(code=city_code, name=city_name, country=country)
+        _set_history_user(city, user)
+        city.save()
+    airport = Airport(code=code, name=record["name"], city=city, time_zone=record["tz"])
+    airport.full_clean()
+    _set_history_user(airport, user)
+    airport.save()
+    return airport
+
+
+@dataclass
+class LoadResult:
+    cities_created: int
+    airports_created: int
+    airports_skipped: int
+
+
+@transaction.atomic
+def load_airports(*, user=None):
+    """Create every IATA airport and city airportsdata knows that the database lacks.
+
+    Existing rows are left as they are (an Admin may have corrected them), so
+    running it twice changes nothing.
+    """
+    airports, _, _ = _airportsdata()
+    existing_airports = set(Airport.objects.values_list("code", flat=True))
+    cities = {city.code: city for city in City.objects.all()}
+    new_cities = {}
+    pending = []
+    skipped = 0
+    for code, record in sorted(airports.items()):
+        if code in existing_airports:
+            continue
+        if len(code) != 3 or not code.isalpha() or not record.get("tz"):
+            skipped += 1
+            continue
+        city_code, city_name, country = _city_for(record)
+        if city_code not in cities and city_code not in new_cities:
+            new_cities[city_code] = City(code=city_code, name=city_name[:100], country=country)
+        pending.append((code, record, city_code))
+    bulk_create_with_history(list(new_cities.values()), City, batch_size=1000, default_user=user)
+    cities.update({city.code: city for city in City.objects.filter(code__in=new_cities)})
+    new_airports = [
+        Airport(code=code, name=record["name"][:120], city=cities[city_code], time_zone=record["tz"])
+        for code, record, city_code in pending
+    ]
+    bulk_create_with_history(new_airports, Airport, batch_size=1000, default_user=user)
+    return LoadResult(
+        cities_created=len(new_cities), airports_created=len(new_airports), airports_skipped=skipped
+    )
+
+
+def lock_flight(flight_id):
+    """The flight row, locked for the rest of the transaction."""
+    return Flight.objects.select_for_update().get(pk=flight_id)
+
+
+@transaction.atomic
+def save_flight(*, flight, user):
+    """Create or change a flight.
+
+    Seats sold move under the booking services' locks, never from this form:
+    the current count is read under the row lock and kept, and capacity may
+    not go below it.
+    """
+    if flight.pk:
+        current = lock_flight(flight.pk)
+        flight.seats_sold = current.seats_sold
+    if flight.capacity is not None and flight.capacity < flight.seats_sold:
+        raise CapacityBelowSeatsSold(
+            f"Capacity cannot go below the {flight.seats_sold} seats already sold on {flight}."
+        )
+    flight.full_clean()
+    _set_history_user(flight, user)
+    flight.save()
+    return flight
+
+
+def block_minutes(origin, destination):
+    """A plausible block time from the great-circle distance: 30 min taxi, 800 km/h cruise."""
+    a, b = airport_reference(origin.code), airport_reference(destination.code)
+    lat1, lon1, lat2, lon2 = map(math.radians, (a["lat"], a["lon"], b["lat"], b["lon"]))
+    central = math.acos(
+        min(1.0, math.sin(lat1) * math.sin(lat2) + math.cos(lat1) * math.cos(lat2) * math.cos(lon2 - lon1))
+    )
+    km = 6371 * central
+    return int(round((30 + km / 800 * 60) / 5) * 5)
+
+
+@dataclass
+class PlannedLeg:
+    """One dated leg of a flight, in local times."""
+
+    carrier: str
+    number: int
+    suffix: str
+    leg_number: int
+    flight_date: object
+    origin: Airport
+    destination: Airport
+    departure_date: object
+    departure_time: object
+    arrival_date: object
+    arrival_time: object
+    aircraft_type: object
+    capacity: int | None = None
+
+    def key(self):
+        return (self.carrier, self.number, self.suffix, self.flight_date, self.leg_number)
+
+
+@transaction.atomic
+def create_flights(*, legs, user=None):
+    """Create the planned legs that do not exist yet, with history; returns how many were created.
+
+    Local times become UTC per date with each airport's own zone.
+    """
+    legs = list(legs)
+    if not legs:
+        return 0
+    dates = {leg.flight_date for leg in legs}
+    existing = set(
+        Flight.objects.filter(flight_date__in=dates).values_list(
+            "carrier", "number", "suffix", "flight_date", "leg_number"
+        )
+    )
+    new = []
+    for leg in legs:
+        if leg.key() in existing:
+            continue
+        existing.add(leg.key())
+        flight = Flight(
+            carrier=leg.carrier,
+            number=leg.number,
+            suffix=leg.suffix,
+            leg_number=leg.leg_number,
+            flight_date=leg.flight_date,
+            origin=leg.origin,
+            destination=leg.destination,
+            scheduled_departure=local_to_utc(leg.departure_date, leg.departure_time, leg.origin.time_zone),
+            scheduled_arrival=local_to_utc(leg.arrival_date, leg.arrival_time, leg.destination.time_zone),
+            aircraft_type=leg.aircraft_type,
+            capacity=leg.capacity or leg.aircraft_type.total_seats,
+        )
+        new.append(flight)
+    bulk_create_with_history(new, Flight, batch_size=2000, default_user=user)
+    return len(new)
