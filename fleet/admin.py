@@ -155,20 +155,22 @@ class FlightForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["flight_date"].required = False
-        self.fields["flight_date"].help_text = _(
-            "Local departure date of the first leg. Leave empty on leg 1: it is the departure date."
-        )
-        self.fields["capacity"].required = False
-        self.fields["capacity"].help_text = _("Leave empty to use the aircraft type's seats.")
+        if "flight_date" in self.fields:
+            self.fields["flight_date"].required = False
+            self.fields["flight_date"].help_text = _(
+                "Local departure date of the first leg. Leave empty on leg 1: it is the departure date."
+            )
+        if "capacity" in self.fields:
+            self.fields["capacity"].required = False
+            self.fields["capacity"].help_text = _("Leave empty to use the aircraft type's seats.")
         flight = self.instance
         if flight.pk:
-            self.initial["departure_local"] = to_local(flight.scheduled_departure, flight.origin.zone).replace(
-                tzinfo=None
-            )
-            self.initial["arrival_local"] = to_local(flight.scheduled_arrival, flight.destination.zone).replace(
-                tzinfo=None
-            )
+            self.initial["departure_local"] = to_local(
+                flight.scheduled_departure, flight.origin.zone
+            ).replace(tzinfo=None)
+            self.initial["arrival_local"] = to_local(
+                flight.scheduled_arrival, flight.destination.zone
+            ).replace(tzinfo=None)
 
     def clean(self):
         cleaned = super().clean()
@@ -177,7 +179,9 @@ class FlightForm(forms.ModelForm):
         if origin and destination and origin == destination:
             self.add_error("destination", _("The destination must differ from the origin."))
         if origin and departure:
-            self.instance.scheduled_departure = local_to_utc(departure.date(), departure.time(), origin.time_zone)
+            self.instance.scheduled_departure = local_to_utc(
+                departure.date(), departure.time(), origin.time_zone
+            )
             if not cleaned.get("flight_date"):
                 if cleaned.get("leg_number", 1) != 1:
                     self.add_error("flight_date", _("Give the flight date (first leg's departure date)."))
@@ -193,7 +197,9 @@ class FlightForm(forms.ModelForm):
                     ),
                 )
         if destination and arrival:
-            self.instance.scheduled_arrival = local_to_utc(arrival.date(), arrival.time(), destination.time_zone)
+            self.instance.scheduled_arrival = local_to_utc(
+                arrival.date(), arrival.time(), destination.time_zone
+            )
         if (
             origin
             and destination
@@ -251,6 +257,7 @@ class FlightAdmin(HistoryModelAdmin):
     autocomplete_fields = ["origin", "destination", "aircraft_type"]
     readonly_fields = ["seats_sold", "departure_utc", "arrival_utc"]
     list_per_page = 50
+    list_max_show_all = 1000
     fieldsets = [
         (_("Flight"), {"fields": ["carrier", "number", "suffix", "leg_number", "flight_date", "status"]}),
         (_("Route and times"), {"fields": ["origin", "departure_local", "destination", "arrival_local"]}),

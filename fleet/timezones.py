@@ -54,4 +54,3 @@ def format_local(instant, time_zone):
         return "-"
     local = to_local(instant, time_zone)
     return f"{local:%a %d %b %Y %H:%M} {local.tzname()}"
-

@@ -1,0 +1,48 @@
+# Shared by bin/demo and bin/test. Sourced, not run.
+
+# The newest supported Python on this machine: 3.11, 3.12 or 3.13.
+find_python() {
+  for candidate in "${PYTHON:-}" python3.11 python3.12 python3.13 python3; do
+    [ -n "$candidate" ] || continue
+    if command -v "$candidate" >/dev/null 2>&1 &&
+       "$candidate" -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] <= (3, 13) else 1)' 2>/dev/null; then
+      echo "$candidate"
+      return 0
+    fi
+  done
+  echo "Python 3.11, 3.12 or 3.13 is needed: sudo apt-get install python3 python3-venv" >&2
+  return 1
+}
+
+# Create .venv and install a requirements file into it; a second run with the
+# same requirements installs nothing.
+ensure_venv() {
+  local requirements=$1
+  if [ ! -x .venv/bin/python ]; then
+    local python
+    python=$(find_python)
+    echo "Creating .venv with $("$python" --version)"
+    "$python" -m venv .venv || {
+      echo "Could not create a virtualenv: sudo apt-get install python3-venv" >&2
+      return 1
+    }
+  fi
+  local stamp=".venv/.installed-$(basename "$requirements")"
+  local want
+  want=$(cat requirements*.txt | sha256sum | cut -d' ' -f1)
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    echo "Installing $requirements into .venv"
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$requirements"
+    echo "$want" >"$stamp"
+  fi
+}
+
+# WeasyPrint (PDFs) needs Pango from the system.
+check_system_libraries() {
+  if ! .venv/bin/python -c 'import weasyprint' >/dev/null 2>&1; then
+    echo "WeasyPrint cannot find its system libraries. On Debian or Ubuntu:" >&2
+    echo "  sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core" >&2
+    return 1
+  fi
+}

@@ -1,0 +1,103 @@
+"""Every admin page answers each role as the permission matrix says."""
+
+import pytest
+from django.contrib import admin
+from django.urls import reverse
+
+from backoffice.roles import ADMIN, COUNTER_STAFF, FINANCE, ROLES
+from tests.backoffice.test_roles import MATRIX
+from tests.factories import FlightFactory
+
+pytestmark = pytest.mark.django_db
+
+MODELS = sorted(f"{m._meta.app_label}.{m._meta.model_name}" for m in admin.site._registry)
+
+
+def allowed(role, model, page):
+    actions = MATRIX[role].get(model, set())
+    if page == "add":
+        return "add" in actions
+    return bool(actions & {"view", "change"})
+
+
+@pytest.fixture
+def objects(role_users):
+    flight = FlightFactory()
+    return {
+        "fleet.flight": flight,
+        "fleet.airport": flight.origin,
+        "fleet.city": flight.origin.city,
+        "fleet.aircrafttype": flight.aircraft_type,
+        "auth.user": role_users[FINANCE],
+        "auth.group": role_users[FINANCE].groups.get(),
+    }
+
+
+def pages(model, obj):
+    app_label, model_name = model.split(".")
+    prefix = f"admin:{app_label}_{model_name}"
+    return {
+        "changelist": reverse(f"{prefix}_changelist"),
+        "add": reverse(f"{prefix}_add"),
+        "change": reverse(f"{prefix}_change", args=[obj.pk]),
+        "history": reverse(f"{prefix}_history", args=[obj.pk]),
+    }
+
+
+def test_every_registered_model_is_in_the_matrix():
+    in_matrix = {model for grants in MATRIX.values() for model in grants}
+    assert set(MODELS) <= in_matrix
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("model", MODELS)
+def test_admin_pages_follow_the_matrix(role, model, role_users, objects, client):
+    client.force_login(role_users[role])
+    for page, url in pages(model, objects[model]).items():
+        response = client.get(url)
+        expected = 200 if allowed(role, model, page) else 403
+        assert response.status_code == expected, f"{role} {page} {url}"
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_anonymous_is_sent_to_login(model, objects, client):
+    for url in pages(model, objects[model]).values():
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("admin:login"))
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_index_answers_every_role(role, role_users, client):
+    client.force_login(role_users[role])
+    assert client.get(reverse("admin:index")).status_code == 200
+
+
+def test_sidebar_shows_each_role_only_what_it_may_use(role_users, client):
+    flights, airports, types, users = (
+        reverse("admin:fleet_flight_changelist"),
+        reverse("admin:fleet_airport_changelist"),
+        reverse("admin:fleet_aircrafttype_changelist"),
+        reverse("admin:auth_user_changelist"),
+    )
+    client.force_login(role_users[COUNTER_STAFF])
+    html = client.get(reverse("admin:index")).content.decode()
+    assert flights in html and airports in html and types in html
+    assert users not in html
+
+    client.force_login(role_users[FINANCE])
+    html = client.get(reverse("admin:index")).content.decode()
+    assert flights in html and airports in html
+    assert types not in html and users not in html
+
+    client.force_login(role_users[ADMIN])
+    html = client.get(reverse("admin:index")).content.decode()
+    assert all(link in html for link in (flights, airports, types, users))
+
+
+def test_a_user_without_a_role_sees_nothing(client, db):
+    from django.contrib.auth.models import User
+
+    clerk = User.objects.create_user("norole", password="x", is_staff=True)
+    client.force_login(clerk)
+    assert client.get(reverse("admin:fleet_flight_changelist")).status_code == 403

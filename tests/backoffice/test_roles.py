@@ -1,0 +1,79 @@
+"""The permission matrix in force. Later features extend this table; the
+database must hold exactly what it says, no more and no less."""
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+
+from backoffice.roles import ADMIN, COUNTER_STAFF, FINANCE, ROLES
+
+pytestmark = pytest.mark.django_db
+
+V = {"view"}
+MANAGE = {"add", "change", "delete", "view"}
+
+MATRIX = {
+    ADMIN: {
+        "fleet.city": MANAGE,
+        "fleet.airport": MANAGE,
+        "fleet.aircrafttype": MANAGE,
+        "fleet.flight": {"add", "change", "view"},
+        "auth.user": {"add", "change", "view"},
+        "auth.group": V,
+    },
+    COUNTER_STAFF: {
+        "fleet.flight": V,
+        "fleet.airport": V,
+        "fleet.city": V,
+        "fleet.aircrafttype": V,
+    },
+    FINANCE: {
+        "fleet.flight": V,
+        "fleet.airport": V,
+        "fleet.city": V,
+    },
+}
+
+ALL_MODELS = sorted({model for grants in MATRIX.values() for model in grants})
+ACTIONS = ["add", "change", "delete", "view"]
+
+
+def granted(role):
+    perms = Permission.objects.filter(group__name=role).select_related("content_type")
+    return {(p.content_type.app_label, p.codename) for p in perms}
+
+
+def expected(role):
+    return {
+        (label.split(".")[0], f"{action}_{label.split('.')[1]}")
+        for label, actions in MATRIX[role].items()
+        for action in actions
+    }
+
+
+def test_roles_are_exactly_the_three_groups_from_the_migration():
+    assert set(Group.objects.values_list("name", flat=True)) == set(ROLES)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_holds_exactly_its_permissions(role):
+    assert granted(role) == expected(role)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("model", ALL_MODELS)
+@pytest.mark.parametrize("action", ACTIONS)
+def test_matrix_cell(role, model, action, role_users):
+    user = role_users[role]
+    app_label, model_name = model.split(".")
+    allowed = action in MATRIX[role].get(model, set())
+    assert user.has_perm(f"{app_label}.{action}_{model_name}") is allowed
+
+
+def test_only_admin_changes_reference_data():
+    for role in (COUNTER_STAFF, FINANCE):
+        assert not {codename for _, codename in granted(role) if not codename.startswith("view_")}
+
+
+def test_nobody_deletes_a_flight_or_a_user():
+    for role in ROLES:
+        assert not {c for _, c in granted(role) if c in {"delete_flight", "delete_user", "delete_group"}}

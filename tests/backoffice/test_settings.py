@@ -1,0 +1,67 @@
+"""The embedded default: SQLite set up so that concurrent requests stay correct."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PROBE = """
+import json, django
+django.setup()
+from django.conf import settings
+from django.db import connection
+with connection.cursor() as c:
+    c.execute("PRAGMA journal_mode"); journal = c.fetchone()[0]
+    c.execute("PRAGMA busy_timeout"); busy = c.fetchone()[0]
+    c.execute("PRAGMA foreign_keys"); fks = c.fetchone()[0]
+print(json.dumps({
+    "vendor": connection.vendor,
+    "journal": journal,
+    "busy": busy,
+    "fks": fks,
+    "mode": settings.DATABASES["default"]["OPTIONS"]["transaction_mode"],
+    "debug": settings.DEBUG,
+    "airline": settings.AIRLINE_CODE,
+}))
+"""
+
+
+def run_settings(tmp_path, **env):
+    base = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DEBUG"}}
+    base.update(
+        DJANGO_SETTINGS_MODULE="backoffice.settings", BACKOFFICE_VAR_DIR=str(tmp_path), SECRET_KEY="x"
+    )
+    base.update(env)
+    return subprocess.run(
+        [sys.executable, "-c", PROBE], cwd=ROOT, env=base, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_without_database_url_it_runs_on_sqlite_in_wal_with_immediate_transactions(tmp_path):
+    result = run_settings(tmp_path)
+    assert result.returncode == 0, result.stderr
+    facts = json.loads(result.stdout)
+    assert facts == {
+        "vendor": "sqlite",
+        "journal": "wal",
+        "busy": 20000,
+        "fks": 1,
+        "mode": "IMMEDIATE",
+        "debug": False,
+        "airline": "XB",
+    }
+    assert (tmp_path / "backoffice.sqlite3").exists()
+
+
+def test_debug_is_off_and_a_secret_key_is_required_unless_asked(tmp_path):
+    result = run_settings(tmp_path, SECRET_KEY="")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_a_bad_airline_setting_names_itself(tmp_path):
+    result = run_settings(tmp_path, TICKET_ACCOUNTING_CODE="12")
+    assert "TICKET_ACCOUNTING_CODE must be three digits" in result.stderr

@@ -1,0 +1,61 @@
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+
+from backoffice.roles import ADMIN, COUNTER_STAFF, FINANCE
+
+
+def pytest_configure(config):
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        pytest.exit(
+            "The tests run on PostgreSQL: set DATABASE_URL (postgres://...) or use bin/test.", returncode=2
+        )
+
+
+def _staff_user(username, role):
+    user = User.objects.create_user(username=username, password="pw-for-tests-only", is_staff=True)
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.fixture
+def admin_role_user(db):
+    return _staff_user("ada", ADMIN)
+
+
+@pytest.fixture
+def counter_user(db):
+    return _staff_user("carl", COUNTER_STAFF)
+
+
+@pytest.fixture
+def finance_user(db):
+    return _staff_user("fay", FINANCE)
+
+
+@pytest.fixture
+def role_users(admin_role_user, counter_user, finance_user):
+    return {ADMIN: admin_role_user, COUNTER_STAFF: counter_user, FINANCE: finance_user}
+
+
+@pytest.fixture
+def admin_client_for(client):
+    """A test client logged in as the given user."""
+
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login
+
+
+@pytest.fixture(autouse=True)
+def test_settings(settings):
+    # A deliberately slow password hash is a production safeguard, not something to test 100 times.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Production serves hashed names from a collectstatic manifest; tests don't run collectstatic.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
