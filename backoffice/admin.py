@@ -6,6 +6,8 @@ from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
+from backoffice.admin_base import CheckedHistoryViewMixin
+
 admin.site.unregister(User)
 admin.site.unregister(Group)
 
@@ -13,7 +15,7 @@ SUPERUSER_ONLY_FIELDS = ("is_superuser", "user_permissions")
 
 
 @admin.register(User)
-class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin, ModelAdmin):
+class UserAdmin(CheckedHistoryViewMixin, SimpleHistoryAdmin, DjangoUserAdmin, ModelAdmin):
     form = UserChangeForm
     add_form = UserCreationForm
     change_password_form = AdminPasswordChangeForm
@@ -37,5 +39,5 @@ class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin, ModelAdmin):
 
 
 @admin.register(Group)
-class GroupAdmin(SimpleHistoryAdmin, DjangoGroupAdmin, ModelAdmin):
+class GroupAdmin(CheckedHistoryViewMixin, SimpleHistoryAdmin, DjangoGroupAdmin, ModelAdmin):
     list_display = ["name"]

@@ -8,20 +8,15 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
-from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import AutocompleteSelectFilter
 from unfold.decorators import display
 from unfold.widgets import UnfoldAdminSplitDateTimeWidget
 
+from backoffice.admin_base import HistoryModelAdmin
 from backoffice.admin_filters import DateRangeFilter
 from fleet import services
 from fleet.models import AircraftType, Airport, City, Flight
-from fleet.timezones import format_local, local_to_utc, to_local
-
-
-class HistoryModelAdmin(SimpleHistoryAdmin, ModelAdmin):
-    """Unfold-styled admin with the record's history one click away."""
+from fleet.timezones import format_local, format_local_time, local_to_utc, to_local
 
 
 @admin.register(City)
@@ -238,7 +233,7 @@ class FlightAdmin(HistoryModelAdmin):
         "route",
         "departure_local_display",
         "arrival_local_display",
-        "aircraft_type__code",
+        "aircraft",
         "capacity",
         "seats_sold",
         "load_factor",
@@ -256,6 +251,7 @@ class FlightAdmin(HistoryModelAdmin):
     search_help_text = _("A designator (XB 1021, XB1021A) or an airport code.")
     autocomplete_fields = ["origin", "destination", "aircraft_type"]
     readonly_fields = ["seats_sold", "departure_utc", "arrival_utc"]
+    ordering = ["scheduled_departure"]
     list_per_page = 50
     list_max_show_all = 1000
     fieldsets = [
@@ -292,15 +288,19 @@ class FlightAdmin(HistoryModelAdmin):
 
     @admin.display(description=_("route"))
     def route(self, obj):
-        return f"{obj.origin.code} → {obj.destination.code}"
+        return f"{obj.origin.code}–{obj.destination.code}"
 
     @admin.display(description=_("departs (local)"), ordering="scheduled_departure")
     def departure_local_display(self, obj):
-        return format_local(obj.scheduled_departure, obj.origin.time_zone)
+        return format_local_time(obj.scheduled_departure, obj.origin.time_zone, obj.flight_date)
 
     @admin.display(description=_("arrives (local)"), ordering="scheduled_arrival")
     def arrival_local_display(self, obj):
-        return format_local(obj.scheduled_arrival, obj.destination.time_zone)
+        return format_local_time(obj.scheduled_arrival, obj.destination.time_zone, obj.flight_date)
+
+    @admin.display(description=_("type"), ordering="aircraft_type__code")
+    def aircraft(self, obj):
+        return obj.aircraft_type.code
 
     @admin.display(description=_("departure (UTC)"))
     def departure_utc(self, obj):

@@ -54,3 +54,11 @@ def format_local(instant, time_zone):
         return "-"
     local = to_local(instant, time_zone)
     return f"{local:%a %d %b %Y %H:%M} {local.tzname()}"
+
+
+def format_local_time(instant, time_zone, day):
+    """`07:50 CET`, with `+1` when the local date is the day after `day` (as timetables print it)."""
+    local = to_local(instant, time_zone)
+    text = f"{local:%H:%M} {local.tzname()}"
+    shift = (local.date() - day).days
+    return f"{text} {shift:+d}" if shift else text

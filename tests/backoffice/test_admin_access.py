@@ -101,3 +101,13 @@ def test_a_user_without_a_role_sees_nothing(client, db):
     clerk = User.objects.create_user("norole", password="x", is_staff=True)
     client.force_login(clerk)
     assert client.get(reverse("admin:fleet_flight_changelist")).status_code == 403
+
+
+@pytest.mark.parametrize("model", MODELS)
+@pytest.mark.parametrize("page", ["change", "history"])
+def test_a_mistyped_record_url_is_not_a_server_error(model, page, role_users, client):
+    client.force_login(role_users[ADMIN])
+    app_label, model_name = model.split(".")
+    for key in ("not-a-number", "999999999"):
+        response = client.get(reverse(f"admin:{app_label}_{model_name}_{page}", args=[key]))
+        assert response.status_code in (302, 404), (model, page, key, response.status_code)

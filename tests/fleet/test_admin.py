@@ -203,8 +203,23 @@ def test_flight_list_shows_times_in_each_airports_local_zone(client, counter_use
     client.force_login(counter_user)
     html = client.get(reverse("admin:fleet_flight_changelist")).content.decode()
     assert "XB 1021" in html
-    assert "Tue 01 Dec 2026 10:00 CET" in html  # Paris
-    assert "Tue 01 Dec 2026 10:15 GMT" in html  # London
+    assert "10:00 CET" in html  # Paris
+    assert "10:15 GMT" in html  # London
+
+
+def test_flight_list_marks_an_arrival_on_the_next_local_day(client, counter_user):
+    run = AirportFactory(code="RUN", time_zone="Indian/Reunion")
+    FlightFactory(
+        number=971,
+        destination=run,
+        flight_date=dt.date(2026, 12, 1),
+        scheduled_departure=dt.datetime(2026, 12, 1, 20, 30, tzinfo=dt.UTC),
+        scheduled_arrival=dt.datetime(2026, 12, 2, 7, 30, tzinfo=dt.UTC),
+    )
+    client.force_login(counter_user)
+    html = client.get(reverse("admin:fleet_flight_changelist")).content.decode()
+    assert "21:30 CET" in html
+    assert "11:30 +04 +1" in html  # Reunion is UTC+4, the next day
 
 
 def test_search_by_designator(client, counter_user):
