@@ -185,6 +185,9 @@ STORAGES = {
     },
 }
 
+# History is an audit trail: restoring an old version would bypass the services' rules.
+SIMPLE_HISTORY_REVISION_DISABLED = True
+
 LOGIN_URL = "admin:login"
 LOGIN_REDIRECT_URL = "admin:index"
 

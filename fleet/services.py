@@ -48,7 +48,7 @@ def _set_history_user(instance, user):
 
 
 @transaction.atomic
-def get_or_create_airport(*, code, user=None):
+def get_or_create_airport(*, code, user):
     """The airport with this IATA code, created from airportsdata if the database lacks it."""
     code = (code or "").strip().upper()
     airport = Airport.objects.select_related("city").filter(code=code).first()
@@ -78,7 +78,7 @@ class LoadResult:
 
 
 @transaction.atomic
-def load_airports(*, user=None):
+def load_airports(*, user):
     """Create every IATA airport and city airportsdata knows that the database lacks.
 
     Existing rows are left as they are (an Admin may have corrected them), so
@@ -172,7 +172,7 @@ class PlannedLeg:
 
 
 @transaction.atomic
-def create_flights(*, legs, user=None):
+def create_flights(*, legs, user):
     """Create the planned legs that do not exist yet, with history; returns how many were created.
 
     Local times become UTC per date with each airport's own zone.

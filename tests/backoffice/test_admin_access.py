@@ -111,3 +111,11 @@ def test_a_mistyped_record_url_is_not_a_server_error(model, page, role_users, cl
     for key in ("not-a-number", "999999999"):
         response = client.get(reverse(f"admin:{app_label}_{model_name}_{page}", args=[key]))
         assert response.status_code in (302, 404), (model, page, key, response.status_code)
+
+
+def test_the_system_account_cannot_log_in(client):
+    from backoffice.system import system_user
+
+    system = system_user()
+    assert not system.is_active and not system.has_usable_password()
+    assert not client.login(username="system", password="")

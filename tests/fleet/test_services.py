@@ -1,5 +1,6 @@
 import pytest
 
+from backoffice.system import system_user
 from fleet import services
 from fleet.exceptions import CapacityBelowSeatsSold, UnknownAirport
 from fleet.models import Airport, City
@@ -9,7 +10,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_load_airports_creates_real_airports_with_metropolitan_cities_and_history():
-    result = services.load_airports()
+    result = services.load_airports(user=system_user())
     assert result.airports_created > 7000
     lhr = Airport.objects.select_related("city").get(code="LHR")
     assert (lhr.city.code, lhr.time_zone) == ("LON", "Europe/London")
@@ -23,12 +24,13 @@ def test_load_airports_creates_real_airports_with_metropolitan_cities_and_histor
     run = Airport.objects.select_related("city").get(code="RUN")
     assert (run.city.code, run.city.country, run.time_zone) == ("RUN", "RE", "Indian/Reunion")
     assert Airport.history.count() == Airport.objects.count()
+    assert set(Airport.history.values_list("history_user__username", flat=True)) == {"system"}
 
 
 def test_load_airports_twice_changes_nothing():
-    services.load_airports()
+    services.load_airports(user=system_user())
     counts = (Airport.objects.count(), City.objects.count(), Airport.history.count(), City.history.count())
-    again = services.load_airports()
+    again = services.load_airports(user=system_user())
     assert (again.airports_created, again.cities_created) == (0, 0)
     assert counts == (
         Airport.objects.count(),
@@ -40,7 +42,7 @@ def test_load_airports_twice_changes_nothing():
 
 def test_unknown_airport_code_is_refused_and_nothing_written():
     with pytest.raises(UnknownAirport, match="QQQ is not an IATA airport code known to airportsdata"):
-        services.get_or_create_airport(code="QQQ")
+        services.get_or_create_airport(code="QQQ", user=system_user())
     assert not Airport.objects.exists() and not City.objects.exists()
 
 
