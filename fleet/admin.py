@@ -263,6 +263,9 @@ class FlightAdmin(HistoryModelAdmin):
 
     designator_pattern = re.compile(r"^\s*([A-Z0-9]{2})\s*(\d{1,4})([A-Z]?)\s*$", re.IGNORECASE)
 
+    def get_rangefilter_scheduled_departure_title(self, request, field_path):
+        return _("departure day (%(zone)s)") % {"zone": settings.BUSINESS_TIME_ZONE}
+
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
         initial.setdefault("carrier", settings.AIRLINE_CODE)
