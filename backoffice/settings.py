@@ -71,9 +71,7 @@ if len(CURRENCY) != 3 or not CURRENCY.isalpha():
 try:
     ZoneInfo(BUSINESS_TIME_ZONE)
 except Exception as exc:
-    raise ImproperlyConfigured(
-        f"BUSINESS_TIME_ZONE {BUSINESS_TIME_ZONE!r} is not an IANA time zone."
-    ) from exc
+    raise ImproperlyConfigured(f"BUSINESS_TIME_ZONE {BUSINESS_TIME_ZONE!r} is not an IANA time zone.") from exc
 if HOLD_DURATION_HOURS < 1:
     raise ImproperlyConfigured("HOLD_DURATION_HOURS must be at least 1.")
 
@@ -97,6 +95,7 @@ INSTALLED_APPS = [
     "rangefilter",
     "backoffice",
     "fleet",
+    "sales",
 ]
 
 MIDDLEWARE = [

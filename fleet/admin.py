@@ -160,12 +160,12 @@ class FlightForm(forms.ModelForm):
             self.fields["capacity"].help_text = _("Leave empty to use the aircraft type's seats.")
         flight = self.instance
         if flight.pk:
-            self.initial["departure_local"] = to_local(
-                flight.scheduled_departure, flight.origin.zone
-            ).replace(tzinfo=None)
-            self.initial["arrival_local"] = to_local(
-                flight.scheduled_arrival, flight.destination.zone
-            ).replace(tzinfo=None)
+            self.initial["departure_local"] = to_local(flight.scheduled_departure, flight.origin.zone).replace(
+                tzinfo=None
+            )
+            self.initial["arrival_local"] = to_local(flight.scheduled_arrival, flight.destination.zone).replace(
+                tzinfo=None
+            )
 
     def clean(self):
         cleaned = super().clean()
@@ -174,9 +174,7 @@ class FlightForm(forms.ModelForm):
         if origin and destination and origin == destination:
             self.add_error("destination", _("The destination must differ from the origin."))
         if origin and departure:
-            self.instance.scheduled_departure = local_to_utc(
-                departure.date(), departure.time(), origin.time_zone
-            )
+            self.instance.scheduled_departure = local_to_utc(departure.date(), departure.time(), origin.time_zone)
             if not cleaned.get("flight_date"):
                 if cleaned.get("leg_number", 1) != 1:
                     self.add_error("flight_date", _("Give the flight date (first leg's departure date)."))
@@ -192,9 +190,7 @@ class FlightForm(forms.ModelForm):
                     ),
                 )
         if destination and arrival:
-            self.instance.scheduled_arrival = local_to_utc(
-                arrival.date(), arrival.time(), destination.time_zone
-            )
+            self.instance.scheduled_arrival = local_to_utc(arrival.date(), arrival.time(), destination.time_zone)
         if (
             origin
             and destination

@@ -9,9 +9,7 @@ from simple_history.models import HistoricalRecords
 from fleet.timezones import validate_time_zone
 
 iata_location_code = RegexValidator(r"^[A-Z]{3}$", _("Enter three capital letters, e.g. CDG."))
-iata_carrier_code = RegexValidator(
-    r"^(?=.*[A-Z])[A-Z0-9]{2}$", _("Enter a two-character airline code, e.g. XB.")
-)
+iata_carrier_code = RegexValidator(r"^(?=.*[A-Z])[A-Z0-9]{2}$", _("Enter a two-character airline code, e.g. XB."))
 iata_aircraft_code = RegexValidator(r"^[A-Z0-9]{3}$", _("Enter a three-character IATA type code, e.g. 320."))
 country_code = RegexValidator(r"^[A-Z]{2}$", _("Enter a two-letter ISO country code, e.g. FR."))
 operational_suffix = RegexValidator(r"^[A-Z]?$", _("Enter one capital letter or leave it empty."))
@@ -104,15 +102,11 @@ class Flight(models.Model):
     suffix = models.CharField(
         _("operational suffix"), max_length=1, blank=True, default="", validators=[operational_suffix]
     )
-    flight_date = models.DateField(
-        _("flight date"), help_text=_("Local departure date of the flight's first leg.")
-    )
+    flight_date = models.DateField(_("flight date"), help_text=_("Local departure date of the flight's first leg."))
     leg_number = models.PositiveSmallIntegerField(
         _("leg"), default=1, validators=[MinValueValidator(1), MaxValueValidator(99)]
     )
-    origin = models.ForeignKey(
-        Airport, on_delete=models.PROTECT, related_name="departures", verbose_name=_("origin")
-    )
+    origin = models.ForeignKey(Airport, on_delete=models.PROTECT, related_name="departures", verbose_name=_("origin"))
     destination = models.ForeignKey(
         Airport, on_delete=models.PROTECT, related_name="arrivals", verbose_name=_("destination")
     )
@@ -163,9 +157,7 @@ class Flight(models.Model):
         ]
         indexes = [
             # Availability search: origin and destination airports, departure window.
-            models.Index(
-                fields=["origin", "destination", "scheduled_departure"], name="flight_route_departure_idx"
-            ),
+            models.Index(fields=["origin", "destination", "scheduled_departure"], name="flight_route_departure_idx"),
             models.Index(fields=["scheduled_departure"], name="flight_departure_idx"),
         ]
 

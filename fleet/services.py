@@ -107,9 +107,7 @@ def load_airports(*, user):
         for code, record, city_code in pending
     ]
     bulk_create_with_history(new_airports, Airport, batch_size=1000, default_user=user)
-    return LoadResult(
-        cities_created=len(new_cities), airports_created=len(new_airports), airports_skipped=skipped
-    )
+    return LoadResult(cities_created=len(new_cities), airports_created=len(new_airports), airports_skipped=skipped)
 
 
 def lock_flight(flight_id):

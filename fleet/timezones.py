@@ -25,9 +25,7 @@ def zone(name):
 
 def validate_time_zone(value):
     if value not in _known_zones():
-        raise ValidationError(
-            _("%(value)s is not an IANA time zone (e.g. Europe/Paris)."), params={"value": value}
-        )
+        raise ValidationError(_("%(value)s is not an IANA time zone (e.g. Europe/Paris)."), params={"value": value})
 
 
 def local_to_utc(local_date, local_time, time_zone):

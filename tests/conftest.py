@@ -7,9 +7,7 @@ from backoffice.roles import ADMIN, COUNTER_STAFF, FINANCE
 
 def pytest_configure(config):
     if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
-        pytest.exit(
-            "The tests run on PostgreSQL: set DATABASE_URL (postgres://...) or use bin/test.", returncode=2
-        )
+        pytest.exit("The tests run on PostgreSQL: set DATABASE_URL (postgres://...) or use bin/test.", returncode=2)
 
 
 def _staff_user(username, role):

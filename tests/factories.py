@@ -1,9 +1,11 @@
 import datetime as dt
+from decimal import Decimal
 
 import factory
 from django.utils import timezone
 
 from fleet.models import AircraftType, Airport, City, Flight
+from sales.models import FareBucket, FareClass, Tax
 
 
 class CityFactory(factory.django.DjangoModelFactory):
@@ -53,3 +55,33 @@ class FlightFactory(factory.django.DjangoModelFactory):
     scheduled_arrival = factory.LazyAttribute(lambda o: o.scheduled_departure + dt.timedelta(minutes=75))
     aircraft_type = factory.SubFactory(AircraftTypeFactory)
     capacity = 162
+
+
+class FareClassFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FareClass
+        django_get_or_create = ["code"]
+
+    code = "Y"
+    cabin = "Y"
+    name = factory.LazyAttribute(lambda o: f"Economy {o.code}")
+
+
+class FareBucketFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FareBucket
+
+    flight = factory.SubFactory(FlightFactory)
+    fare_class = factory.SubFactory(FareClassFactory)
+    price = Decimal("100.00")
+    seats_allocated = 100
+
+
+class TaxFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Tax
+
+    code = "FR"
+    name = "Civil aviation tax"
+    amount = Decimal("4.63")
+    departure_country = "FR"

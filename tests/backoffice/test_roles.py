@@ -19,17 +19,39 @@ MATRIX = {
         "fleet.flight": {"add", "change", "view"},
         "auth.user": {"add", "change", "view"},
         "auth.group": V,
+        "sales.fareclass": MANAGE,
+        "sales.routefare": MANAGE,
+        "sales.tax": MANAGE,
+        "sales.farebucket": {"add", "change", "view"},
+        "sales.booking": V,
+        "sales.passenger": V,
+        "sales.ticket": V,
+        "sales.tickettax": V,
+        "sales.payment": V,
     },
     COUNTER_STAFF: {
         "fleet.flight": V,
         "fleet.airport": V,
         "fleet.city": V,
         "fleet.aircrafttype": V,
+        "sales.fareclass": V,
+        "sales.farebucket": V,
+        "sales.booking": {"add", "change", "view"},
+        "sales.passenger": V,
+        "sales.ticket": V,
+        "sales.tickettax": V,
+        "sales.payment": {"add", "view"},
     },
     FINANCE: {
         "fleet.flight": V,
         "fleet.airport": V,
         "fleet.city": V,
+        "sales.fareclass": V,
+        "sales.booking": V,
+        "sales.passenger": V,
+        "sales.ticket": V,
+        "sales.tickettax": V,
+        "sales.payment": V,
     },
 }
 
@@ -69,11 +91,22 @@ def test_matrix_cell(role, model, action, role_users):
     assert user.has_perm(f"{app_label}.{action}_{model_name}") is allowed
 
 
+REFERENCE_DATA = {"city", "airport", "aircrafttype", "flight", "fareclass", "routefare", "tax", "farebucket"}
+
+
 def test_only_admin_changes_reference_data():
     for role in (COUNTER_STAFF, FINANCE):
-        assert not {codename for _, codename in granted(role) if not codename.startswith("view_")}
+        changes = {c.split("_", 1)[1] for _, c in granted(role) if not c.startswith("view_")}
+        assert not changes & REFERENCE_DATA
 
 
-def test_nobody_deletes_a_flight_or_a_user():
+def test_finance_only_reads():
+    assert all(codename.startswith("view_") for _, codename in granted(FINANCE))
+
+
+def test_nobody_deletes_sales_flights_or_users():
+    never = {"delete_flight", "delete_user", "delete_group", "delete_farebucket"} | {
+        f"delete_{m}" for m in ("booking", "passenger", "ticket", "tickettax", "payment")
+    }
     for role in ROLES:
-        assert not {c for _, c in granted(role) if c in {"delete_flight", "delete_user", "delete_group"}}
+        assert not {c for _, c in granted(role) if c in never}

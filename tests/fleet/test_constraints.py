@@ -36,9 +36,7 @@ def test_seats_sold_cannot_go_negative_in_raw_sql():
 def test_arrival_must_follow_departure_in_raw_sql():
     flight = FlightFactory()
     with pytest.raises(IntegrityError, match="flight_arrival_after_departure"):
-        raw_update(
-            "UPDATE fleet_flight SET scheduled_arrival = scheduled_departure WHERE id = %s", [flight.pk]
-        )
+        raw_update("UPDATE fleet_flight SET scheduled_arrival = scheduled_departure WHERE id = %s", [flight.pk])
 
 
 def test_origin_and_destination_differ_in_raw_sql():

@@ -16,9 +16,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, days, **options):
         if not settings.DEMO:
-            raise CommandError(
-                "Demo data and demo logins are refused here: set BACKOFFICE_DEMO=1 to allow them."
-            )
+            raise CommandError("Demo data and demo logins are refused here: set BACKOFFICE_DEMO=1 to allow them.")
         if not 1 <= days <= 366:
             raise CommandError("--days must be between 1 and 366.")
         created = load_demo(today=timezone.localdate(), days=days)

@@ -1,0 +1,128 @@
+"""Seat counters: the one place that moves `seats_sold` on flights and fare buckets.
+
+A sale is a conditional UPDATE that only succeeds while seats remain; the row
+lock it takes lasts until the transaction ends. Counters are always changed in
+one fixed order (flights by id, then buckets by flight id) so that two bookings
+over the same flights wait for each other instead of deadlocking, and every
+change writes its history row.
+"""
+
+from collections import Counter
+
+from django.db import connection
+
+from fleet.models import Flight
+from sales.exceptions import BucketClosed, FlightNotBookable, SoldOut
+from sales.models import FareBucket
+
+_TAKE_FLIGHT = """
+    UPDATE fleet_flight SET seats_sold = seats_sold + %s
+    WHERE id = %s AND seats_sold + %s <= capacity AND status = 'scheduled' AND scheduled_departure > %s
+    RETURNING *
+"""
+_TAKE_BUCKET = """
+    UPDATE sales_farebucket SET seats_sold = seats_sold + %s
+    WHERE id = %s AND seats_sold + %s <= seats_allocated
+    RETURNING *
+"""
+_RELEASE_FLIGHT = "UPDATE fleet_flight SET seats_sold = seats_sold - %s WHERE id = %s RETURNING *"
+_RELEASE_BUCKET = "UPDATE sales_farebucket SET seats_sold = seats_sold - %s WHERE id = %s RETURNING *"
+
+
+def _run(model, sql, params):
+    rows = list(model.objects.raw(sql, params))
+    return rows[0] if rows else None
+
+
+def _write_history(model, rows, user):
+    if rows:
+        model.history.bulk_history_create(rows, update=True, default_user=user)
+
+
+def take_seats(*, seats_by_bucket, sales_close_before, now, user):
+    """Take seats on flights and buckets, or raise and take none.
+
+    `seats_by_bucket` maps FareBucket (with its flight loaded) to a seat count.
+    Flights must depart after `now + sales_close_before`.
+    """
+    flights = {}
+    by_flight = Counter()
+    for bucket, seats in seats_by_bucket.items():
+        by_flight[bucket.flight_id] += seats
+        flights[bucket.flight_id] = bucket.flight
+    latest_sale = now + sales_close_before
+    taken_flights = []
+    for flight_id in sorted(by_flight):
+        seats = by_flight[flight_id]
+        row = _run(Flight, _TAKE_FLIGHT, [seats, flight_id, seats, latest_sale])
+        if row is None:
+            raise _why_flight_refused(flights[flight_id], seats, latest_sale)
+        taken_flights.append(row)
+    taken_buckets = []
+    for bucket in sorted(seats_by_bucket, key=lambda b: (b.flight_id, b.pk)):
+        seats = seats_by_bucket[bucket]
+        row = _run(FareBucket, _TAKE_BUCKET, [seats, bucket.pk, seats])
+        if row is None:
+            raise _why_bucket_refused(bucket, seats)
+        taken_buckets.append(row)
+    _write_history(Flight, taken_flights, user)
+    _write_history(FareBucket, taken_buckets, user)
+    return taken_flights
+
+
+def release_seats(*, tickets, user):
+    """Give back the seats these tickets held. The caller marks the tickets."""
+    by_flight = Counter()
+    by_bucket = Counter()
+    for ticket in tickets:
+        if ticket.holds_seat:
+            by_flight[ticket.flight_id] += 1
+            by_bucket[(ticket.flight_id, ticket.fare_bucket_id)] += 1
+    released_flights = [
+        _run(Flight, _RELEASE_FLIGHT, [by_flight[flight_id], flight_id]) for flight_id in sorted(by_flight)
+    ]
+    released_buckets = [
+        _run(FareBucket, _RELEASE_BUCKET, [seats, bucket_id]) for (_, bucket_id), seats in sorted(by_bucket.items())
+    ]
+    _write_history(Flight, released_flights, user)
+    _write_history(FareBucket, released_buckets, user)
+    return sum(by_flight.values())
+
+
+def _why_flight_refused(flight, seats, latest_sale):
+    current = Flight.objects.get(pk=flight.pk)
+    if current.status != Flight.Status.SCHEDULED:
+        return FlightNotBookable(f"{flight} is {current.get_status_display().lower()}: it cannot be sold.")
+    if current.scheduled_departure <= latest_sale:
+        return FlightNotBookable(f"Sales for {flight} have closed.")
+    left = current.capacity - current.seats_sold
+    return SoldOut(
+        f"{flight} has {left} seat{'s' if left != 1 else ''} left; {seats} asked for."
+        if left
+        else f"{flight} is sold out."
+    )
+
+
+def _why_bucket_refused(bucket, seats):
+    current = FareBucket.objects.select_related("fare_class").get(pk=bucket.pk)
+    left = current.seats_allocated - current.seats_sold
+    if left <= 0:
+        return BucketClosed(f"Class {current.fare_class.code} on {bucket.flight} is closed.")
+    return BucketClosed(
+        f"Class {current.fare_class.code} on {bucket.flight} has {left} seat{'s' if left != 1 else ''} left; "
+        f"{seats} asked for."
+    )
+
+
+def locked_rows_in_order(queryset):
+    """Lock rows in primary-key order (the fixed order every service follows)."""
+    return list(queryset.select_for_update().order_by("pk"))
+
+
+def is_lock_error(error):
+    """A lock wait that timed out, a deadlock, or SQLite's busy database."""
+    cause = getattr(error, "__cause__", None)
+    sqlstate = getattr(cause, "sqlstate", None)
+    if sqlstate in {"55P03", "40P01", "40001"}:
+        return True
+    return connection.vendor == "sqlite" and "locked" in str(error).lower()

@@ -1,0 +1,373 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from fleet.models import Airport, Flight, country_code
+
+ZERO = Decimal("0.00")
+money_field_options = {"max_digits": 12, "decimal_places": 2}
+
+fare_class_code = RegexValidator(r"^[A-Z]$", _("Enter one capital letter, e.g. Y."))
+record_locator_validator = RegexValidator(r"^[A-HJ-NP-Z2-9]{6}$", _("Six letters and digits, without 0, O, 1 or I."))
+
+
+class Cabin(models.TextChoices):
+    FIRST = "F", _("First")
+    BUSINESS = "J", _("Business")
+    PREMIUM_ECONOMY = "W", _("Premium economy")
+    ECONOMY = "Y", _("Economy")
+
+
+class FareClass(models.Model):
+    """A booking class: one letter, in one cabin."""
+
+    code = models.CharField(_("booking class"), max_length=1, unique=True, validators=[fare_class_code])
+    cabin = models.CharField(_("cabin"), max_length=1, choices=Cabin.choices)
+    name = models.CharField(_("name"), max_length=60)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("fare class")
+        verbose_name_plural = _("fare classes")
+        ordering = ["cabin", "code"]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+
+class RouteFare(models.Model):
+    """What a new flight's fare buckets start from, per route and booking class."""
+
+    origin = models.ForeignKey(Airport, on_delete=models.PROTECT, related_name="+", verbose_name=_("origin"))
+    destination = models.ForeignKey(Airport, on_delete=models.PROTECT, related_name="+", verbose_name=_("destination"))
+    fare_class = models.ForeignKey(FareClass, on_delete=models.PROTECT, verbose_name=_("fare class"))
+    price = models.DecimalField(_("adult fare"), **money_field_options, validators=[MinValueValidator(ZERO)])
+    seats_allocated = models.PositiveSmallIntegerField(_("seats allocated"))
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("route fare")
+        verbose_name_plural = _("route fare table")
+        ordering = ["origin__code", "destination__code", "fare_class__code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["origin", "destination", "fare_class"],
+                name="routefare_unique_route_class",
+                violation_error_message=_("This route already has a fare in that class."),
+            ),
+            models.CheckConstraint(condition=Q(price__gte=0), name="routefare_price_not_negative"),
+            models.CheckConstraint(
+                condition=~Q(origin=F("destination")), name="routefare_origin_differs_from_destination"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.origin.code}-{self.destination.code} {self.fare_class.code}"
+
+
+class FareBucket(models.Model):
+    """Seats and price of one booking class on one flight."""
+
+    flight = models.ForeignKey(Flight, on_delete=models.PROTECT, related_name="fare_buckets", verbose_name=_("flight"))
+    fare_class = models.ForeignKey(FareClass, on_delete=models.PROTECT, verbose_name=_("fare class"))
+    price = models.DecimalField(_("adult fare"), **money_field_options, validators=[MinValueValidator(ZERO)])
+    seats_allocated = models.PositiveSmallIntegerField(_("seats allocated"))
+    seats_sold = models.PositiveSmallIntegerField(_("seats sold"), default=0)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("fare bucket")
+        verbose_name_plural = _("fare buckets")
+        ordering = ["flight", "fare_class__cabin", "-price"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["flight", "fare_class"],
+                name="farebucket_unique_flight_class",
+                violation_error_message=_("This flight already has a bucket in that class."),
+            ),
+            models.CheckConstraint(
+                condition=Q(seats_sold__gte=0) & Q(seats_sold__lte=F("seats_allocated")),
+                name="farebucket_sold_within_allocation",
+                violation_error_message=_("Seats sold must stay between 0 and the seats allocated."),
+            ),
+            models.CheckConstraint(condition=Q(price__gte=0), name="farebucket_price_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.flight} {self.fare_class.code}"
+
+    @property
+    def seats_left(self):
+        return self.seats_allocated - self.seats_sold
+
+
+class Tax(models.Model):
+    """A fixed amount per passenger and departure, from a country or one airport."""
+
+    code = models.CharField(_("code"), max_length=3, validators=[RegexValidator(r"^[A-Z0-9]{2,3}$")])
+    name = models.CharField(_("name"), max_length=80)
+    amount = models.DecimalField(_("amount"), **money_field_options, validators=[MinValueValidator(ZERO)])
+    departure_country = models.CharField(
+        _("departure country"), max_length=2, blank=True, default="", validators=[country_code]
+    )
+    departure_airport = models.ForeignKey(
+        Airport,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("departure airport"),
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("tax")
+        verbose_name_plural = _("taxes")
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="tax_amount_not_negative"),
+            models.CheckConstraint(
+                condition=(Q(departure_country="") & Q(departure_airport__isnull=False))
+                | (~Q(departure_country="") & Q(departure_airport__isnull=True)),
+                name="tax_country_or_airport",
+                violation_error_message=_("A tax applies to a departure country or to one airport, not both."),
+            ),
+        ]
+
+    def __str__(self):
+        where = self.departure_airport.code if self.departure_airport_id else self.departure_country
+        return f"{self.code} {self.name} ({where})"
+
+
+class Booking(models.Model):
+    """A PNR."""
+
+    class Status(models.TextChoices):
+        HELD = "held", _("Held")
+        TICKETED = "ticketed", _("Ticketed")
+        CANCELLED = "cancelled", _("Cancelled")
+        EXPIRED = "expired", _("Expired")
+
+    record_locator = models.CharField(
+        _("record locator"), max_length=6, unique=True, validators=[record_locator_validator]
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.HELD)
+    contact_name = models.CharField(_("contact name"), max_length=100)
+    contact_email = models.EmailField(_("contact e-mail"))
+    contact_phone = models.CharField(_("contact phone"), max_length=30)
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bookings", verbose_name=_("agent")
+    )
+    created_at = models.DateTimeField(_("booked at"))
+    hold_deadline = models.DateTimeField(_("hold deadline"))
+    total_amount = models.DecimalField(_("total"), **money_field_options, default=ZERO)
+    amount_paid = models.DecimalField(_("paid"), **money_field_options, default=ZERO)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("booking")
+        verbose_name_plural = _("bookings")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["held", "ticketed", "cancelled", "expired"]), name="booking_status_known"
+            ),
+            models.CheckConstraint(condition=Q(total_amount__gte=0), name="booking_total_not_negative"),
+            models.CheckConstraint(
+                condition=Q(amount_paid__gte=0) & Q(amount_paid__lte=F("total_amount")),
+                name="booking_paid_within_total",
+                violation_error_message=_("Payments cannot exceed the booking's total."),
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "hold_deadline"], name="booking_hold_idx")]
+
+    def __str__(self):
+        return self.record_locator
+
+    @property
+    def balance_due(self):
+        return self.total_amount - self.amount_paid
+
+
+class Passenger(models.Model):
+    class Type(models.TextChoices):
+        ADULT = "ADT", _("Adult (12+)")
+        CHILD = "CHD", _("Child (2-11)")
+        INFANT = "INF", _("Infant (under 2, on lap)")
+
+    booking = models.ForeignKey(Booking, on_delete=models.PROTECT, related_name="passengers", verbose_name=_("booking"))
+    position = models.PositiveSmallIntegerField(_("passenger number"))
+    surname = models.CharField(_("surname"), max_length=40)
+    given_names = models.CharField(_("given names"), max_length=40)
+    title = models.CharField(_("title"), max_length=4, blank=True, default="")
+    passenger_type = models.CharField(_("type"), max_length=3, choices=Type.choices, default=Type.ADULT)
+    infant_of = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="infant",
+        verbose_name=_("travelling on the lap of"),
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("passenger")
+        verbose_name_plural = _("passengers")
+        ordering = ["booking", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["booking", "position"], name="passenger_unique_position"),
+            models.CheckConstraint(condition=Q(position__gte=1) & Q(position__lte=9), name="passenger_at_most_nine"),
+            models.CheckConstraint(
+                condition=(Q(passenger_type="INF") & Q(infant_of__isnull=False))
+                | (~Q(passenger_type="INF") & Q(infant_of__isnull=True)),
+                name="passenger_infant_on_an_adult_lap",
+            ),
+        ]
+
+    def __str__(self):
+        return self.iata_name
+
+    @property
+    def iata_name(self):
+        """`SURNAME/GIVEN NAMES TITLE`, as IATA writes it."""
+        name = f"{self.surname}/{self.given_names}"
+        return f"{name} {self.title}" if self.title else name
+
+    @property
+    def takes_seat(self):
+        return self.passenger_type != self.Type.INFANT
+
+
+class Ticket(models.Model):
+    """One passenger on one flight, with the price frozen when it was sold.
+
+    A ticket exists from the moment its seat is taken; its number is given
+    when it is issued (paid in full).
+    """
+
+    class Status(models.TextChoices):
+        HELD = "held", _("Held (not issued)")
+        OPEN = "open", _("Open")
+        FLOWN = "flown", _("Flown")
+        NO_SHOW = "no_show", _("No-show")
+        VOID = "void", _("Void")
+        REFUNDED = "refunded", _("Refunded")
+        CANCELLED = "cancelled", _("Cancelled before issue")
+
+    number = models.CharField(_("ticket number"), max_length=13, unique=True, null=True, blank=True)
+    booking = models.ForeignKey(Booking, on_delete=models.PROTECT, related_name="tickets")
+    passenger = models.ForeignKey(Passenger, on_delete=models.PROTECT, related_name="tickets")
+    flight = models.ForeignKey(Flight, on_delete=models.PROTECT, related_name="tickets")
+    fare_bucket = models.ForeignKey(FareBucket, on_delete=models.PROTECT, related_name="tickets")
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.HELD)
+    # True while this ticket counts in the flight's and the bucket's seats sold.
+    holds_seat = models.BooleanField(_("holds a seat"))
+    fare_amount = models.DecimalField(_("fare"), **money_field_options)
+    tax_amount = models.DecimalField(_("taxes"), **money_field_options)
+    total_amount = models.DecimalField(_("total"), **money_field_options)
+    issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        ordering = ["booking", "passenger__position", "flight__scheduled_departure"]
+        constraints = [
+            models.UniqueConstraint(fields=["passenger", "flight"], name="ticket_one_per_passenger_flight"),
+            models.CheckConstraint(
+                condition=Q(fare_amount__gte=0) & Q(tax_amount__gte=0),
+                name="ticket_amounts_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(total_amount=F("fare_amount") + F("tax_amount")),
+                name="ticket_total_is_fare_plus_taxes",
+            ),
+            models.CheckConstraint(
+                condition=Q(number__isnull=True) | Q(number__regex=r"^[0-9]{13}$"),
+                name="ticket_number_13_digits",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["held", "cancelled"]) | Q(number__isnull=False),
+                name="ticket_issued_has_number",
+            ),
+            models.CheckConstraint(
+                condition=Q(holds_seat=False) | Q(status__in=["held", "open", "flown", "no_show"]),
+                name="ticket_seat_only_while_live",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["flight", "holds_seat"], name="ticket_flight_seat_idx"),
+            models.Index(fields=["issued_at"], name="ticket_issued_idx"),
+        ]
+
+    def __str__(self):
+        return self.number or f"{self.booking.record_locator} {self.flight}"
+
+
+class TicketTax(models.Model):
+    """One tax line of a ticket, frozen at sale."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="tax_lines")
+    code = models.CharField(_("code"), max_length=3)
+    name = models.CharField(_("name"), max_length=80)
+    amount = models.DecimalField(_("amount"), **money_field_options)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("ticket tax")
+        verbose_name_plural = _("ticket taxes")
+        ordering = ["ticket", "code"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="tickettax_amount_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.amount}"
+
+
+class Payment(models.Model):
+    class Method(models.TextChoices):
+        CASH = "cash", _("Cash")
+        CARD = "card", _("Card")
+        BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+
+    booking = models.ForeignKey(Booking, on_delete=models.PROTECT, related_name="payments")
+    amount = models.DecimalField(_("amount"), **money_field_options)
+    method = models.CharField(_("method"), max_length=13, choices=Method.choices)
+    reference = models.CharField(_("reference"), max_length=60, blank=True, default="")
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    received_at = models.DateTimeField(_("received at"))
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        ordering = ["booking", "received_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(method__in=["cash", "card", "bank_transfer"]), name="payment_method_known"
+            ),
+        ]
+        indexes = [models.Index(fields=["received_at"], name="payment_received_idx")]
+
+    def __str__(self):
+        return f"{self.booking.record_locator} {self.amount} {self.get_method_display()}"

@@ -1,0 +1,120 @@
+"""Reads that matter at the counter: availability search and the booking page."""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch, Q
+from django.utils import timezone
+
+from fleet.models import Airport, Flight
+from fleet.timezones import zone
+from sales.models import Booking, FareBucket, Passenger, Payment, Ticket, TicketTax
+from sales.services import SALES_CLOSE_BEFORE_DEPARTURE
+
+MAX_WINDOW_DAYS = 7
+
+
+class UnknownLocation(ValueError):
+    pass
+
+
+def airports_for(code):
+    """Airports that an IATA city or airport code stands for."""
+    code = (code or "").strip().upper()
+    airports = list(Airport.objects.filter(Q(code=code) | Q(city__code=code)).distinct())
+    if not airports:
+        raise UnknownLocation(f"{code or '(empty)'} is neither an airport nor a city we know.")
+    return airports
+
+
+@dataclass
+class FareOffer:
+    bucket_id: int
+    fare_class: str
+    cabin: str
+    price: object
+    seats_left: int
+
+
+@dataclass
+class FlightOffer:
+    flight: Flight
+    seats_left: int
+    fares: list = field(default_factory=list)
+
+    @property
+    def bookable(self):
+        return any(f.seats_left > 0 for f in self.fares) and self.seats_left > 0
+
+
+def search_availability(*, origin, destination, date, window_days=0, seats=1, now=None):
+    """Flights from `origin` to `destination` (city or airport codes) departing
+    on local dates `date` +/- `window_days`, still on sale, with each booking
+    class's price and seats left. Costs three queries whatever the volume.
+    """
+    now = now or timezone.now()
+    window_days = max(0, min(int(window_days), MAX_WINDOW_DAYS))
+    origins = airports_for(origin)
+    destinations = airports_for(destination)
+    first_day = date - dt.timedelta(days=window_days)
+    last_day = date + dt.timedelta(days=window_days)
+    # Local dates at the origin, whatever its zone: widen to UTC, then keep the exact local days.
+    start = min(dt.datetime.combine(first_day, dt.time.min, tzinfo=zone(a.time_zone)) for a in origins)
+    end = max(dt.datetime.combine(last_day, dt.time.max, tzinfo=zone(a.time_zone)) for a in origins)
+    start = max(start, now + SALES_CLOSE_BEFORE_DEPARTURE)
+    flights = (
+        Flight.objects.filter(
+            origin__in=origins,
+            destination__in=destinations,
+            scheduled_departure__gte=start,
+            scheduled_departure__lte=end,
+            status=Flight.Status.SCHEDULED,
+        )
+        .select_related("origin", "destination", "aircraft_type")
+        .prefetch_related(
+            Prefetch(
+                "fare_buckets",
+                queryset=FareBucket.objects.select_related("fare_class").order_by("fare_class__cabin", "price"),
+            )
+        )
+        .order_by("scheduled_departure")
+    )
+    offers = []
+    for flight in flights:
+        local_day = flight.scheduled_departure.astimezone(zone(flight.origin.time_zone)).date()
+        if not first_day <= local_day <= last_day:
+            continue
+        offer = FlightOffer(flight=flight, seats_left=flight.capacity - flight.seats_sold)
+        for bucket in flight.fare_buckets.all():
+            left = min(bucket.seats_allocated - bucket.seats_sold, offer.seats_left)
+            offer.fares.append(
+                FareOffer(
+                    bucket_id=bucket.pk,
+                    fare_class=bucket.fare_class.code,
+                    cabin=bucket.fare_class.cabin,
+                    price=bucket.price,
+                    seats_left=left if left >= seats else 0,
+                )
+            )
+        offers.append(offer)
+    return offers
+
+
+def booking_page(booking_id):
+    """A booking with everything its page shows, in a fixed number of queries."""
+    return (
+        Booking.objects.select_related("agent")
+        .prefetch_related(
+            Prefetch("passengers", queryset=Passenger.objects.select_related("infant_of").order_by("position")),
+            Prefetch(
+                "tickets",
+                queryset=Ticket.objects.select_related(
+                    "passenger", "flight__origin", "flight__destination", "fare_bucket__fare_class", "issued_by"
+                )
+                .prefetch_related(Prefetch("tax_lines", queryset=TicketTax.objects.order_by("code")))
+                .order_by("passenger__position", "flight__scheduled_departure"),
+            ),
+            Prefetch("payments", queryset=Payment.objects.select_related("agent").order_by("received_at")),
+        )
+        .get(pk=booking_id)
+    )

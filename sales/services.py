@@ -1,0 +1,616 @@
+"""Counter sales: every write here is one business operation in one transaction.
+
+Each function takes keyword arguments and the acting user, records history
+with that user, and raises a `SalesError` a counter agent can read; when it
+raises, nothing it did is kept.
+"""
+
+import datetime as dt
+import functools
+import re
+import secrets
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
+
+from fleet.models import Flight
+from sales import inventory
+from sales.exceptions import (
+    FlightNotBookable,
+    HoldExpired,
+    InvalidBooking,
+    NotFullyPaid,
+    PaymentRefused,
+    TicketNotChangeable,
+    TryAgain,
+)
+from sales.models import Booking, FareBucket, Passenger, Payment, RouteFare, Tax, Ticket, TicketTax
+from sales.pricing import fare_for, money, taxes_for
+
+MAX_PASSENGERS = 9
+MAX_SEGMENTS = 8
+TITLES = ("MR", "MRS", "MS", "MISS", "MSTR", "DR")
+LOCATOR_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0, O, 1 or I
+# Counter sales close when check-in does (docs/decisions.md).
+SALES_CLOSE_BEFORE_DEPARTURE = dt.timedelta(minutes=45)
+# A hold never runs past this point before the first departure (PRODUCT.md).
+HOLD_ENDS_BEFORE_DEPARTURE = dt.timedelta(hours=2)
+
+
+def sales_operation(func):
+    """One transaction; a lock wait that times out becomes a readable "try again"."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            with transaction.atomic():
+                return func(*args, **kwargs)
+        except OperationalError as error:
+            if inventory.is_lock_error(error):
+                raise TryAgain(
+                    "Another agent is changing these seats right now. Please try again in a moment."
+                ) from error
+            raise
+
+    return wrapper
+
+
+# --- Input ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PassengerRequest:
+    surname: str
+    given_names: str
+    title: str = ""
+    passenger_type: str = Passenger.Type.ADULT
+    # For an infant: the 1-based position of the adult whose lap it sits on.
+    infant_of: int | None = None
+
+
+@dataclass(frozen=True)
+class SegmentRequest:
+    flight_id: int
+    fare_class: str
+
+
+_NAME_ALLOWED = re.compile(r"^[A-Z]+(?: [A-Z]+)*$")
+
+
+def iata_name_part(value, label):
+    """Capitals without accents, as IATA writes names; apostrophes go, hyphens become spaces."""
+    text = unicodedata.normalize("NFKD", value or "")
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.upper().replace("'", "").replace("’", "").replace("-", " ")
+    text = " ".join(text.split())
+    if not text:
+        raise InvalidBooking(f"{label}: enter a name.", field=label)
+    if not _NAME_ALLOWED.match(text):
+        raise InvalidBooking(f"{label}: only letters, spaces, hyphens and apostrophes, not {value!r}.", field=label)
+    if len(text) > 40:
+        raise InvalidBooking(f"{label}: at most 40 letters.", field=label)
+    return text
+
+
+def _clean_passengers(passengers):
+    if not passengers:
+        raise InvalidBooking("A booking needs at least one passenger.", field="passengers")
+    if len(passengers) > MAX_PASSENGERS:
+        raise InvalidBooking(
+            f"A booking holds at most {MAX_PASSENGERS} passengers, not {len(passengers)}.", field="passengers"
+        )
+    cleaned = []
+    laps = Counter()
+    for position, request in enumerate(passengers, start=1):
+        label = f"Passenger {position}"
+        if request.passenger_type not in Passenger.Type.values:
+            raise InvalidBooking(f"{label}: unknown passenger type {request.passenger_type!r}.", field=label)
+        title = (request.title or "").strip().upper().rstrip(".")
+        if title and title not in TITLES:
+            raise InvalidBooking(f"{label}: title must be one of {', '.join(TITLES)}.", field=label)
+        surname = iata_name_part(request.surname, f"{label} surname")
+        given_names = iata_name_part(request.given_names, f"{label} given names")
+        infant_of = request.infant_of
+        if request.passenger_type == Passenger.Type.INFANT:
+            adult = passengers[infant_of - 1] if infant_of and 1 <= infant_of <= len(passengers) else None
+            if adult is None or adult.passenger_type != Passenger.Type.ADULT:
+                raise InvalidBooking(
+                    f"{label}: an infant travels on the lap of an adult on the same booking.", field=label
+                )
+            laps[infant_of] += 1
+            if laps[infant_of] > 1:
+                raise InvalidBooking(f"{label}: passenger {infant_of} already has an infant on their lap.", field=label)
+        else:
+            infant_of = None
+        cleaned.append((position, surname, given_names, title, request.passenger_type, infant_of))
+    return cleaned
+
+
+def _clean_contact(name, email, phone):
+    name = " ".join((name or "").split())
+    if not name:
+        raise InvalidBooking("Contact name: enter a name.", field="contact_name")
+    try:
+        validate_email(email or "")
+    except ValidationError as error:
+        raise InvalidBooking(f"Contact e-mail: {email!r} is not an e-mail address.", field="contact_email") from error
+    phone = (phone or "").strip()
+    if not re.fullmatch(r"\+?[0-9 ()./-]{6,30}", phone) or sum(ch.isdigit() for ch in phone) < 6:
+        raise InvalidBooking(f"Contact phone: {phone!r} is not a phone number.", field="contact_phone")
+    return name[:100], email.strip(), phone
+
+
+def hold_deadline(*, now, first_departure):
+    """The hold duration from now, but never later than 2 h before the first departure."""
+    return min(now + dt.timedelta(hours=settings.HOLD_DURATION_HOURS), first_departure - HOLD_ENDS_BEFORE_DEPARTURE)
+
+
+def _new_locator():
+    return "".join(secrets.choice(LOCATOR_ALPHABET) for _ in range(6))
+
+
+def _save_booking(booking, agent):
+    """Insert with a fresh record locator, drawing again on the rare collision."""
+    for _ in range(10):
+        booking.record_locator = _new_locator()
+        try:
+            with transaction.atomic():
+                booking._history_user = agent
+                booking.save(force_insert=True)
+            return booking
+        except IntegrityError:
+            if Booking.objects.filter(record_locator=booking.record_locator).exists():
+                booking.pk = None
+                continue
+            raise
+    raise TryAgain("Could not draw a free record locator. Please try again.")
+
+
+# --- Booking ----------------------------------------------------------------
+
+
+@sales_operation
+def book(*, segments, passengers, contact_name, contact_email, contact_phone, agent, hold=True, now=None):
+    """Take a seat for every passenger on every flight, or none.
+
+    The booking is `held` until paid; with `hold=False` the caller takes the
+    payment and issues the tickets in the same transaction (pay now), which
+    is also the only way to sell within two hours of departure.
+    """
+    now = now or timezone.now()
+    people = _clean_passengers(passengers)
+    contact_name, contact_email, contact_phone = _clean_contact(contact_name, contact_email, contact_phone)
+    if not segments:
+        raise InvalidBooking("Choose at least one flight.", field="segments")
+    if len(segments) > MAX_SEGMENTS:
+        raise InvalidBooking(f"A booking holds at most {MAX_SEGMENTS} flights.", field="segments")
+    if len({s.flight_id for s in segments}) != len(segments):
+        raise InvalidBooking("The same flight appears twice.", field="segments")
+
+    buckets = {
+        (b.flight_id, b.fare_class.code): b
+        for b in FareBucket.objects.select_related("fare_class", "flight__origin__city", "flight__destination").filter(
+            flight_id__in=[s.flight_id for s in segments]
+        )
+    }
+    chosen = []
+    for segment in segments:
+        bucket = buckets.get((segment.flight_id, segment.fare_class))
+        if bucket is None:
+            flight = Flight.objects.filter(pk=segment.flight_id).first()
+            if flight is None:
+                raise InvalidBooking(f"Flight {segment.flight_id} does not exist.", field="segments")
+            raise FlightNotBookable(f"{flight} is not sold in class {segment.fare_class}.")
+        flight = bucket.flight
+        if flight.status != Flight.Status.SCHEDULED:
+            raise FlightNotBookable(f"{flight} is {flight.get_status_display().lower()}: it cannot be sold.")
+        if flight.scheduled_departure <= now + SALES_CLOSE_BEFORE_DEPARTURE:
+            raise FlightNotBookable(f"Sales for {flight} have closed.")
+        chosen.append(bucket)
+    chosen.sort(key=lambda b: b.flight.scheduled_departure)
+    for earlier, later in zip(chosen, chosen[1:], strict=False):
+        if later.flight.scheduled_departure < earlier.flight.scheduled_arrival:
+            raise InvalidBooking(f"{later.flight} leaves before {earlier.flight} arrives.", field="segments")
+
+    first_departure = chosen[0].flight.scheduled_departure
+    deadline = hold_deadline(now=now, first_departure=first_departure)
+    if hold and deadline <= now:
+        raise FlightNotBookable(
+            f"{chosen[0].flight} leaves in less than {HOLD_ENDS_BEFORE_DEPARTURE.seconds // 3600} hours: "
+            "it can be sold only with payment now, not held."
+        )
+
+    taxes = list(Tax.objects.select_related("departure_airport"))
+    prices = {}
+    for bucket in chosen:
+        for kind in {k for _, _, _, _, k, _ in people}:
+            applicable = taxes_for(bucket.flight, kind, taxes)
+            fare = fare_for(bucket.price, kind)
+            tax_total = money(sum((t.amount for t in applicable), start=money(0)))
+            prices[bucket.pk, kind] = (fare, tax_total, applicable)
+    total = money(sum((prices[b.pk, p[4]][0] + prices[b.pk, p[4]][1] for b in chosen for p in people), start=0))
+
+    booking = _save_booking(
+        Booking(
+            contact_name=contact_name,
+            contact_email=contact_email,
+            contact_phone=contact_phone,
+            agent=agent,
+            created_at=now,
+            hold_deadline=max(deadline, now),
+            total_amount=total,
+        ),
+        agent,
+    )
+    seated = [
+        Passenger(booking=booking, position=p, surname=s, given_names=g, title=t, passenger_type=k)
+        for p, s, g, t, k, _ in people
+        if k != Passenger.Type.INFANT
+    ]
+    seated = bulk_create_with_history(seated, Passenger, default_user=agent)
+    by_position = {p.position: p for p in seated}
+    infants = [
+        Passenger(
+            booking=booking,
+            position=p,
+            surname=s,
+            given_names=g,
+            title=t,
+            passenger_type=k,
+            infant_of=by_position[lap],
+        )
+        for p, s, g, t, k, lap in people
+        if k == Passenger.Type.INFANT
+    ]
+    infants = bulk_create_with_history(infants, Passenger, default_user=agent) if infants else []
+    everyone = sorted(seated + infants, key=lambda p: p.position)
+
+    tickets = []
+    for bucket in chosen:
+        for passenger in everyone:
+            fare, tax_total, _ = prices[bucket.pk, passenger.passenger_type]
+            tickets.append(
+                Ticket(
+                    booking=booking,
+                    passenger=passenger,
+                    flight=bucket.flight,
+                    fare_bucket=bucket,
+                    holds_seat=passenger.takes_seat,
+                    fare_amount=fare,
+                    tax_amount=tax_total,
+                    total_amount=fare + tax_total,
+                )
+            )
+    tickets = bulk_create_with_history(tickets, Ticket, default_user=agent)
+    tax_lines = [
+        TicketTax(ticket=ticket, code=tax.code, name=tax.name, amount=money(tax.amount))
+        for ticket in tickets
+        for tax in prices[ticket.fare_bucket.pk, ticket.passenger.passenger_type][2]
+    ]
+    if tax_lines:
+        bulk_create_with_history(tax_lines, TicketTax, default_user=agent)
+
+    seats = sum(1 for p in everyone if p.takes_seat)
+    inventory.take_seats(
+        seats_by_bucket={bucket: seats for bucket in chosen},
+        sales_close_before=SALES_CLOSE_BEFORE_DEPARTURE,
+        now=now,
+        user=agent,
+    )
+    return booking
+
+
+def _locked_booking(booking):
+    return Booking.objects.select_for_update().get(pk=booking.pk if isinstance(booking, Booking) else booking)
+
+
+def _refuse_if_hold_lapsed(booking, now):
+    if booking.status == Booking.Status.EXPIRED:
+        raise HoldExpired(f"The hold on {booking} expired at {timezone.localtime(booking.hold_deadline):%d %b %H:%M}.")
+    if booking.status == Booking.Status.HELD and booking.hold_deadline <= now:
+        raise HoldExpired(
+            f"The hold on {booking} expired at {timezone.localtime(booking.hold_deadline):%d %b %H:%M}; "
+            "its seats are being released."
+        )
+
+
+def _save(instance, user, **fields):
+    for name, value in fields.items():
+        setattr(instance, name, value)
+    instance._history_user = user
+    instance.save()
+    return instance
+
+
+@sales_operation
+def take_payment(*, booking, amount, method, reference="", agent, now=None):
+    now = now or timezone.now()
+    booking = _locked_booking(booking)
+    if booking.status in (Booking.Status.CANCELLED, Booking.Status.EXPIRED):
+        raise PaymentRefused(f"{booking} is {booking.get_status_display().lower()}: it takes no payment.")
+    _refuse_if_hold_lapsed(booking, now)
+    if method not in Payment.Method.values:
+        raise PaymentRefused(f"Unknown payment method {method!r}.", field="method")
+    try:
+        amount = money(amount)
+    except (ArithmeticError, TypeError, ValueError) as error:
+        raise PaymentRefused(f"{amount!r} is not an amount.") from error
+    if amount <= 0:
+        raise PaymentRefused("A payment must be more than zero.")
+    if amount > booking.balance_due:
+        raise PaymentRefused(
+            f"{amount} {settings.CURRENCY} is above the balance due of {booking.balance_due} {settings.CURRENCY}."
+        )
+    reference = (reference or "").strip()
+    if method != Payment.Method.CASH and not reference:
+        raise PaymentRefused("A card or bank transfer payment needs its reference.", field="reference")
+    payment = Payment(
+        booking=booking, amount=amount, method=method, reference=reference[:60], agent=agent, received_at=now
+    )
+    _save(payment, agent)
+    _save(booking, agent, amount_paid=booking.amount_paid + amount)
+    return payment
+
+
+def _next_ticket_serials(count):
+    """Serial numbers from a database sequence (PostgreSQL) or, on SQLite, after the highest issued."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT nextval('sales_ticket_serial') FROM generate_series(1, %s)", [count])
+            return [row[0] for row in cursor.fetchall()]
+        # SQLite runs one writer at a time (BEGIN IMMEDIATE), so the maximum cannot move under us.
+        cursor.execute("SELECT MAX(CAST(SUBSTR(number, 4) AS INTEGER)) FROM sales_ticket")
+        start = (cursor.fetchone()[0] or 0) + 1
+        return list(range(start, start + count))
+
+
+@sales_operation
+def issue_tickets(*, booking, agent, now=None):
+    now = now or timezone.now()
+    booking = _locked_booking(booking)
+    if booking.status == Booking.Status.TICKETED:
+        raise TicketNotChangeable(f"The tickets of {booking} are already issued.")
+    _refuse_if_hold_lapsed(booking, now)
+    if booking.status != Booking.Status.HELD:
+        raise TicketNotChangeable(f"{booking} is {booking.get_status_display().lower()}: nothing to issue.")
+    if booking.balance_due > 0:
+        raise NotFullyPaid(
+            f"{booking} still owes {booking.balance_due} {settings.CURRENCY}: take the payment before issuing."
+        )
+    tickets = list(booking.tickets.filter(status=Ticket.Status.HELD).order_by("passenger__position", "flight_id"))
+    for ticket, serial in zip(tickets, _next_ticket_serials(len(tickets)), strict=True):
+        ticket.number = f"{settings.TICKET_ACCOUNTING_CODE}{serial:010d}"
+        ticket.status = Ticket.Status.OPEN
+        ticket.issued_at = now
+        ticket.issued_by = agent
+    Ticket.objects.bulk_update(tickets, ["number", "status", "issued_at", "issued_by"])
+    Ticket.history.bulk_history_create(tickets, update=True, default_user=agent)
+    _save(booking, agent, status=Booking.Status.TICKETED)
+    return tickets
+
+
+def _close_tickets(tickets, status, user):
+    inventory.release_seats(tickets=tickets, user=user)
+    for ticket in tickets:
+        ticket.status = status
+        ticket.holds_seat = False
+    Ticket.objects.bulk_update(tickets, ["status", "holds_seat"])
+    Ticket.history.bulk_history_create(tickets, update=True, default_user=user)
+
+
+def _remaining_total(booking):
+    live = booking.tickets.exclude(status=Ticket.Status.CANCELLED)
+    return money(sum((t.total_amount for t in live), start=money(0)))
+
+
+@sales_operation
+def cancel_booking(*, booking, agent, now=None):
+    """Cancel a held booking: its seats are free at once."""
+    booking = _locked_booking(booking)
+    if booking.status != Booking.Status.HELD:
+        raise TicketNotChangeable(
+            f"{booking} is {booking.get_status_display().lower()}: only a held booking is cancelled here; "
+            "issued tickets are voided or refunded."
+        )
+    if booking.amount_paid > 0:
+        raise TicketNotChangeable(
+            f"{booking} has {booking.amount_paid} {settings.CURRENCY} paid: refund it before cancelling."
+        )
+    tickets = list(booking.tickets.filter(status=Ticket.Status.HELD))
+    _close_tickets(tickets, Ticket.Status.CANCELLED, agent)
+    _save(booking, agent, status=Booking.Status.CANCELLED)
+    return booking
+
+
+@sales_operation
+def cancel_ticket(*, ticket, agent, now=None):
+    """Take one passenger off one flight of a held booking, releasing the seat."""
+    booking = _locked_booking(ticket.booking_id)
+    ticket = Ticket.objects.select_for_update().select_related("passenger").get(pk=ticket.pk)
+    if ticket.status != Ticket.Status.HELD:
+        raise TicketNotChangeable(
+            f"This ticket is {ticket.get_status_display().lower()}: only a seat not yet issued is cancelled here."
+        )
+    dependants = []
+    if ticket.passenger.passenger_type == Passenger.Type.ADULT:
+        dependants = list(
+            booking.tickets.filter(
+                passenger__infant_of=ticket.passenger, flight=ticket.flight, status=Ticket.Status.HELD
+            )
+        )
+    closing = [ticket, *dependants]
+    remaining = _remaining_total(booking) - sum(t.total_amount for t in closing)
+    if remaining < booking.amount_paid:
+        raise TicketNotChangeable(
+            f"{booking} has {booking.amount_paid} {settings.CURRENCY} paid, more than would remain: refund first."
+        )
+    _close_tickets(closing, Ticket.Status.CANCELLED, agent)
+    live = booking.tickets.exclude(status=Ticket.Status.CANCELLED).exists()
+    _save(
+        booking,
+        agent,
+        total_amount=remaining,
+        status=booking.status if live else Booking.Status.CANCELLED,
+    )
+    return closing
+
+
+def business_today(now=None):
+    return timezone.localdate(now or timezone.now())
+
+
+@sales_operation
+def void_ticket(*, ticket, agent, now=None):
+    """Void a ticket issued today (business day) for a flight that has not left: full refund, no fee."""
+    now = now or timezone.now()
+    booking = _locked_booking(ticket.booking_id)
+    ticket = Ticket.objects.select_for_update().select_related("flight").get(pk=ticket.pk)
+    if ticket.status != Ticket.Status.OPEN:
+        raise TicketNotChangeable(f"Ticket {ticket} is {ticket.get_status_display().lower()}: it cannot be voided.")
+    if timezone.localdate(ticket.issued_at) != business_today(now):
+        raise TicketNotChangeable(
+            f"Ticket {ticket} was issued on {timezone.localdate(ticket.issued_at):%d %b %Y}: only tickets issued "
+            "today can be voided; refund it instead."
+        )
+    if ticket.flight.status != Flight.Status.SCHEDULED or ticket.flight.scheduled_departure <= now:
+        raise TicketNotChangeable(f"{ticket.flight} has left: ticket {ticket} cannot be voided.")
+    _close_tickets([ticket], Ticket.Status.VOID, agent)
+    if not booking.tickets.filter(status__in=[Ticket.Status.OPEN, Ticket.Status.HELD]).exists():
+        _save(booking, agent, status=Booking.Status.CANCELLED)
+    return ticket
+
+
+# --- Holds ------------------------------------------------------------------
+
+
+def expire_hold(*, booking_id, user, now=None):
+    """Expire one booking if its hold has lapsed. Returns True if it did."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        booking = (
+            Booking.objects.select_for_update(skip_locked=True)
+            .filter(pk=booking_id, status=Booking.Status.HELD, hold_deadline__lte=now)
+            .first()
+        )
+        if booking is None:
+            return False
+        tickets = list(booking.tickets.filter(status=Ticket.Status.HELD))
+        _close_tickets(tickets, Ticket.Status.CANCELLED, user)
+        _save(booking, user, status=Booking.Status.EXPIRED)
+        return True
+
+
+def expire_holds(*, user, now=None):
+    """Release the seats of every lapsed hold, one booking per transaction. Safe to run at any time."""
+    now = now or timezone.now()
+    expired = 0
+    due = Booking.objects.filter(status=Booking.Status.HELD, hold_deadline__lte=now).order_by("pk")
+    for booking_id in due.values_list("pk", flat=True).iterator():
+        try:
+            expired += expire_hold(booking_id=booking_id, user=user, now=now)
+        except OperationalError as error:
+            if not inventory.is_lock_error(error):
+                raise
+            # A flight busy with a sale: the next run takes it.
+    return expired
+
+
+def expire_if_due(booking, *, user, now=None):
+    """The lazy check: touching a lapsed hold releases its seats first."""
+    now = now or timezone.now()
+    if booking.status == Booking.Status.HELD and booking.hold_deadline <= now:
+        if not transaction.get_connection().in_atomic_block:
+            expire_hold(booking_id=booking.pk, user=user, now=now)
+            booking.refresh_from_db()
+    return booking
+
+
+# --- Departure --------------------------------------------------------------
+
+
+@sales_operation
+def depart_flight(*, flight, agent, now=None):
+    """The flight has left: its open tickets become flown."""
+    now = now or timezone.now()
+    flight = Flight.objects.select_for_update().get(pk=flight.pk)
+    if flight.status != Flight.Status.SCHEDULED:
+        raise TicketNotChangeable(f"{flight} is {flight.get_status_display().lower()}: it cannot depart.")
+    if flight.scheduled_departure - dt.timedelta(hours=1) > now:
+        raise TicketNotChangeable(
+            f"{flight} is scheduled at {timezone.localtime(flight.scheduled_departure):%d %b %H:%M}: "
+            "it can be marked departed from an hour before."
+        )
+    held = list(
+        Booking.objects.filter(tickets__flight=flight, tickets__status=Ticket.Status.HELD).values_list("pk", flat=True)
+    )
+    if held:
+        raise TicketNotChangeable(
+            f"{len(held)} booking(s) on {flight} are still held unpaid: cancel them or let them expire first."
+        )
+    _save(flight, agent, status=Flight.Status.DEPARTED)
+    tickets = list(flight.tickets.filter(status=Ticket.Status.OPEN))
+    for ticket in tickets:
+        ticket.status = Ticket.Status.FLOWN
+    Ticket.objects.bulk_update(tickets, ["status"])
+    Ticket.history.bulk_history_create(tickets, update=True, default_user=agent)
+    return len(tickets)
+
+
+@sales_operation
+def mark_no_show(*, tickets, agent):
+    """Passengers who did not travel on a departed flight."""
+    ids = [t.pk for t in tickets]
+    locked = inventory.locked_rows_in_order(Ticket.objects.select_related("flight").filter(pk__in=ids))
+    for ticket in locked:
+        if ticket.flight.status != Flight.Status.DEPARTED:
+            raise TicketNotChangeable(f"{ticket.flight} has not departed: no-shows are marked after departure.")
+        if ticket.status != Ticket.Status.FLOWN:
+            raise TicketNotChangeable(
+                f"Ticket {ticket} is {ticket.get_status_display().lower()}: only a flown ticket becomes a no-show."
+            )
+        ticket.status = Ticket.Status.NO_SHOW
+    Ticket.objects.bulk_update(locked, ["status"])
+    Ticket.history.bulk_history_create(locked, update=True, default_user=agent)
+    return locked
+
+
+# --- Inventory set-up -------------------------------------------------------
+
+
+def open_sales(*, flights, user):
+    """Give flights their fare buckets from the route fare table; flights that have buckets keep them.
+
+    Allocations are capped at the flight's capacity.
+    """
+    flights = list(flights)
+    if not flights:
+        return 0
+    has_buckets = set(FareBucket.objects.filter(flight__in=flights).values_list("flight_id", flat=True).distinct())
+    routes = {(f.origin_id, f.destination_id) for f in flights}
+    table = {}
+    route_filter = Q()
+    for origin_id, destination_id in routes:
+        route_filter |= Q(origin_id=origin_id, destination_id=destination_id)
+    for fare in RouteFare.objects.filter(route_filter):
+        table.setdefault((fare.origin_id, fare.destination_id), []).append(fare)
+    buckets = [
+        FareBucket(
+            flight=flight,
+            fare_class_id=fare.fare_class_id,
+            price=fare.price,
+            seats_allocated=min(fare.seats_allocated, flight.capacity),
+        )
+        for flight in flights
+        if flight.pk not in has_buckets
+        for fare in table.get((flight.origin_id, flight.destination_id), [])
+    ]
+    bulk_create_with_history(buckets, FareBucket, batch_size=2000, default_user=user)
+    return len(buckets)
