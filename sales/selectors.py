@@ -3,7 +3,8 @@
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch, Q
+from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from fleet.models import Airport, Flight
@@ -118,3 +119,29 @@ def booking_page(booking_id):
         )
         .get(pk=booking_id)
     )
+
+
+def _live_seats(key):
+    return Coalesce(
+        Subquery(
+            Ticket.objects.filter(**{key: OuterRef("pk")}, holds_seat=True)
+            .values(key)
+            .annotate(seats=Count("pk"))
+            .values("seats")
+        ),
+        0,
+    )
+
+
+def inventory_mismatches():
+    """Flights and fare buckets whose seats sold differ from the live tickets holding a seat."""
+    flights = (
+        Flight.objects.annotate(live_seats=_live_seats("flight")).exclude(seats_sold=F("live_seats")).order_by("pk")
+    )
+    buckets = (
+        FareBucket.objects.select_related("flight", "fare_class")
+        .annotate(live_seats=_live_seats("fare_bucket"))
+        .exclude(seats_sold=F("live_seats"))
+        .order_by("pk")
+    )
+    return list(flights), list(buckets)
