@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.templatetags.static import static
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -221,6 +222,7 @@ UNFOLD = {
     "SHOW_HISTORY": True,
     "SHOW_VIEW_ON_SITE": False,
     "ENVIRONMENT": "backoffice.admin_site.environment_badge",
+    "STYLES": [lambda request: static("backoffice/backoffice.css")],
     "COLORS": {
         "primary": {
             "50": "oklch(97% .014 254.604)",
@@ -241,6 +243,35 @@ UNFOLD = {
         "show_all_applications": False,
         # Grouped by what each role does; an item shows only to users who may use it.
         "navigation": [
+            {
+                "title": _("Counter"),
+                "items": [
+                    {
+                        "title": _("Find flights and book"),
+                        "icon": "search",
+                        "link": reverse_lazy("admin:sales_booking_search"),
+                        "permission": _can("sales.add_booking"),
+                    },
+                    {
+                        "title": _("Bookings"),
+                        "icon": "confirmation_number",
+                        "link": reverse_lazy("admin:sales_booking_changelist"),
+                        "permission": _can("sales.view_booking"),
+                    },
+                    {
+                        "title": _("Tickets"),
+                        "icon": "airplane_ticket",
+                        "link": reverse_lazy("admin:sales_ticket_changelist"),
+                        "permission": _can("sales.view_ticket"),
+                    },
+                    {
+                        "title": _("Payments"),
+                        "icon": "payments",
+                        "link": reverse_lazy("admin:sales_payment_changelist"),
+                        "permission": _can("sales.view_payment"),
+                    },
+                ],
+            },
             {
                 "title": _("Operations"),
                 "items": [
@@ -272,6 +303,29 @@ UNFOLD = {
                         "icon": "airlines",
                         "link": reverse_lazy("admin:fleet_aircrafttype_changelist"),
                         "permission": _can("fleet.view_aircrafttype"),
+                    },
+                ],
+            },
+            {
+                "title": _("Fares and taxes"),
+                "items": [
+                    {
+                        "title": _("Fare classes"),
+                        "icon": "sell",
+                        "link": reverse_lazy("admin:sales_fareclass_changelist"),
+                        "permission": _can("sales.change_fareclass"),
+                    },
+                    {
+                        "title": _("Route fare table"),
+                        "icon": "route",
+                        "link": reverse_lazy("admin:sales_routefare_changelist"),
+                        "permission": _can("sales.view_routefare"),
+                    },
+                    {
+                        "title": _("Taxes"),
+                        "icon": "account_balance",
+                        "link": reverse_lazy("admin:sales_tax_changelist"),
+                        "permission": _can("sales.view_tax"),
                     },
                 ],
             },

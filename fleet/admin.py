@@ -17,6 +17,8 @@ from backoffice.admin_filters import DateRangeFilter
 from fleet import services
 from fleet.models import AircraftType, Airport, City, Flight
 from fleet.timezones import format_local, format_local_time, local_to_utc, to_local
+from sales.admin import FareBucketInline
+from sales.services import open_sales
 
 
 @admin.register(City)
@@ -222,6 +224,7 @@ class FlightForm(forms.ModelForm):
 @admin.register(Flight)
 class FlightAdmin(HistoryModelAdmin):
     form = FlightForm
+    inlines = [FareBucketInline]
     list_display = [
         "designator_display",
         "flight_date",
@@ -280,6 +283,8 @@ class FlightAdmin(HistoryModelAdmin):
     def save_model(self, request, obj, form, change):
         # The form locked the row and checked capacity in this same transaction.
         services.save_flight(flight=obj, user=request.user)
+        if not change:
+            open_sales(flights=[obj], user=request.user)
 
     @display(description=_("flight"), ordering="number")
     def designator_display(self, obj):

@@ -4,12 +4,15 @@ from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Abs
+from django.db.models.lookups import LessThan
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from fleet.models import Airport, Flight, country_code
 
 ZERO = Decimal("0.00")
+HALF_CENT = Decimal("0.005")
 money_field_options = {"max_digits": 12, "decimal_places": 2}
 
 fare_class_code = RegexValidator(r"^[A-Z]$", _("Enter one capital letter, e.g. Y."))
@@ -295,7 +298,8 @@ class Ticket(models.Model):
                 name="ticket_amounts_not_negative",
             ),
             models.CheckConstraint(
-                condition=Q(total_amount=F("fare_amount") + F("tax_amount")),
+                # Within half a cent, not equal: SQLite keeps decimals as binary floats.
+                condition=LessThan(Abs(F("total_amount") - F("fare_amount") - F("tax_amount")), HALF_CENT),
                 name="ticket_total_is_fare_plus_taxes",
             ),
             models.CheckConstraint(

@@ -11,6 +11,12 @@ from tests.factories import AircraftTypeFactory, AirportFactory, FlightFactory
 pytestmark = pytest.mark.django_db
 
 ADD_FLIGHT = reverse("admin:fleet_flight_add")
+NO_BUCKET_CHANGES = {
+    "fare_buckets-TOTAL_FORMS": "0",
+    "fare_buckets-INITIAL_FORMS": "0",
+    "fare_buckets-MIN_NUM_FORMS": "0",
+    "fare_buckets-MAX_NUM_FORMS": "1000",
+}
 # session, user, user and group permissions, filtered and total counts, the rows.
 FLIGHT_LIST_QUERIES = 7
 
@@ -40,6 +46,7 @@ def flight_form(origin, destination, aircraft, **overrides):
         "aircraft_type": aircraft.pk,
         "capacity": "",
         "status": "scheduled",
+        **NO_BUCKET_CHANGES,
     }
     data.update(overrides)
     return data
@@ -110,6 +117,7 @@ def test_capacity_cannot_be_lowered_below_seats_sold(client, admin_role_user):
         arrival_local_1=form.initial["arrival_local"].time().isoformat(),
         flight_date=flight.flight_date.isoformat(),
         capacity="139",
+        **NO_BUCKET_CHANGES,
     )
     response = client.post(url, data)
     assert response.status_code == 200
@@ -148,6 +156,7 @@ def test_saving_the_change_form_keeps_seats_sold_that_changed_meanwhile(client, 
         "aircraft_type": flight.aircraft_type.pk,
         "capacity": "160",
         "status": "scheduled",
+        **NO_BUCKET_CHANGES,
     }
     assert client.post(url, data).status_code == 302
     flight.refresh_from_db()

@@ -1,0 +1,218 @@
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms import ModelForm
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from unfold.admin import TabularInline
+from unfold.decorators import display
+
+from backoffice.admin_base import HistoryModelAdmin
+from backoffice.admin_filters import DateRangeFilter
+from backoffice.system import system_user
+from sales import admin_views, services
+from sales.models import Booking, FareBucket, FareClass, Payment, RouteFare, Tax, Ticket
+
+STATUS_COLOURS = {
+    "held": "warning",
+    "ticketed": "success",
+    "cancelled": "danger",
+    "expired": "danger",
+    "open": "success",
+    "flown": "info",
+    "no_show": "warning",
+    "void": "danger",
+    "refunded": "danger",
+}
+
+
+@admin.register(FareClass)
+class FareClassAdmin(HistoryModelAdmin):
+    list_display = ["code", "cabin", "name"]
+    search_fields = ["code", "name"]
+    ordering = ["cabin", "code"]
+
+
+@admin.register(RouteFare)
+class RouteFareAdmin(HistoryModelAdmin):
+    list_display = ["route", "fare_class", "price", "seats_allocated"]
+    list_select_related = ["origin", "destination", "fare_class"]
+    list_filter = ["fare_class"]
+    search_fields = ["origin__code", "destination__code"]
+    autocomplete_fields = ["origin", "destination"]
+
+    @admin.display(description=_("route"), ordering="origin__code")
+    def route(self, obj):
+        return f"{obj.origin.code}–{obj.destination.code}"
+
+
+@admin.register(Tax)
+class TaxAdmin(HistoryModelAdmin):
+    list_display = ["code", "name", "amount", "departure_country", "departure_airport"]
+    list_select_related = ["departure_airport"]
+    search_fields = ["code", "name", "departure_country", "departure_airport__code"]
+    autocomplete_fields = ["departure_airport"]
+
+
+class FareBucketForm(ModelForm):
+    class Meta:
+        model = FareBucket
+        fields = ["fare_class", "price", "seats_allocated"]
+
+    def clean(self):
+        cleaned = super().clean()
+        allocated = cleaned.get("seats_allocated")
+        if self.instance.pk and allocated is not None:
+            # Seats sold move under the booking services' locks: read them under the row lock.
+            current = FareBucket.objects.select_for_update().get(pk=self.instance.pk)
+            self.instance.seats_sold = current.seats_sold
+            if allocated < current.seats_sold:
+                raise ValidationError(
+                    {
+                        "seats_allocated": _("Cannot go below the %(sold)s seats already sold.")
+                        % {"sold": current.seats_sold}
+                    }
+                )
+        return cleaned
+
+
+class FareBucketInline(TabularInline):
+    model = FareBucket
+    form = FareBucketForm
+    fields = ["fare_class", "price", "seats_allocated", "seats_sold"]
+    readonly_fields = ["seats_sold"]
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("fare_class")
+
+
+@admin.register(Booking)
+class BookingAdmin(HistoryModelAdmin):
+    list_display = [
+        "record_locator",
+        "status_badge",
+        "contact_name",
+        "agent",
+        "created_at",
+        "hold_deadline",
+        "total_amount",
+        "balance",
+    ]
+    list_select_related = ["agent"]
+    list_filter = ["status", ("created_at", DateRangeFilter)]
+    list_filter_submit = True
+    search_fields = ["=record_locator", "contact_name", "contact_email"]
+    search_help_text = _("Record locator, contact name or e-mail.")
+    ordering = ["-created_at"]
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+
+        def counter(view_class, name, route):
+            return path(route, view(view_class.as_view(model_admin=self)), name=f"sales_booking_{name}")
+
+        return [
+            counter(admin_views.SearchView, "search", "search/"),
+            counter(admin_views.LocationsView, "locations", "locations/"),
+            counter(admin_views.NewBookingView, "new", "new/"),
+            counter(admin_views.TakePaymentView, "pay", "<int:booking_id>/pay/"),
+            counter(admin_views.IssueTicketsView, "issue", "<int:booking_id>/issue/"),
+            counter(admin_views.CancelBookingView, "cancel", "<int:booking_id>/cancel/"),
+            counter(admin_views.CancelTicketView, "cancel_ticket", "<int:booking_id>/tickets/<int:ticket_id>/cancel/"),
+            counter(admin_views.VoidTicketView, "void_ticket", "<int:booking_id>/tickets/<int:ticket_id>/void/"),
+            counter(admin_views.ReceiptView, "receipt", "<int:booking_id>/receipt.pdf"),
+            *super().get_urls(),
+        ]
+
+    def add_view(self, request, form_url="", extra_context=None):
+        # A booking starts from the flights it is for.
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        return HttpResponseRedirect(reverse("admin:sales_booking_search"))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        booking = self.get_object(request, object_id)
+        if booking is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_view_or_change_permission(request, booking):
+            raise PermissionDenied
+        services.expire_if_due(booking, user=system_user())
+        context = {
+            **self.admin_site.each_context(request),
+            **admin_views.booking_page_context(request, booking),
+            "title": _("Booking %(locator)s") % {"locator": booking.record_locator},
+            "opts": self.opts,
+            "original": booking,
+            "has_view_permission": True,
+        }
+        return TemplateResponse(request, "sales/admin/booking_page.html", context)
+
+    @display(description=_("status"), ordering="status", label=STATUS_COLOURS)
+    def status_badge(self, obj):
+        return obj.status, obj.get_status_display()
+
+    @admin.display(description=_("balance due"))
+    def balance(self, obj):
+        return obj.balance_due
+
+
+@admin.register(Ticket)
+class TicketAdmin(HistoryModelAdmin):
+    list_display = ["number_or_hold", "passenger_name", "booking_link", "flight", "status_badge", "total_amount"]
+    list_select_related = ["passenger", "booking", "flight"]
+    list_filter = ["status", ("issued_at", DateRangeFilter)]
+    list_filter_submit = True
+    search_fields = ["=number", "=booking__record_locator", "passenger__surname"]
+    search_help_text = _("Ticket number, record locator or surname.")
+    ordering = ["-id"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("ticket"), ordering="number")
+    def number_or_hold(self, obj):
+        return obj.number or _("(not issued)")
+
+    @admin.display(description=_("passenger"), ordering="passenger__surname")
+    def passenger_name(self, obj):
+        return obj.passenger.iata_name
+
+    @admin.display(description=_("booking"), ordering="booking__record_locator")
+    def booking_link(self, obj):
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:sales_booking_change", args=[obj.booking_id]), obj.booking
+        )
+
+    @display(description=_("status"), ordering="status", label=STATUS_COLOURS)
+    def status_badge(self, obj):
+        return obj.status, obj.get_status_display()
+
+
+@admin.register(Payment)
+class PaymentAdmin(HistoryModelAdmin):
+    list_display = ["received_at", "booking", "amount", "method", "reference", "agent"]
+    list_select_related = ["booking", "agent"]
+    list_filter = ["method", ("received_at", DateRangeFilter)]
+    list_filter_submit = True
+    search_fields = ["=booking__record_locator", "reference"]
+    ordering = ["-received_at"]
+
+    def has_add_permission(self, request):
+        return False  # Payments are taken on the booking page.
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,466 @@
+"""The counter workflow inside the admin: search, book, and act on a booking.
+
+Views only read forms and call services; every change is a POST with CSRF,
+reached through a confirmation page.
+"""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib import messages
+from django.db import transaction
+from django.db.models import Q
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.generic import TemplateView, View
+from unfold.views import UnfoldModelAdminViewMixin
+
+from backoffice.system import system_user
+from fleet.models import Airport, City, Flight
+from fleet.timezones import format_local, format_local_time
+from sales import selectors, services
+from sales.exceptions import SalesError
+from sales.forms import ContactForm, PassengerFormSet, PaymentForm, SearchForm
+from sales.models import Booking, FareBucket, Passenger, Ticket
+
+
+def booking_url(booking):
+    return reverse("admin:sales_booking_change", args=[booking.pk])
+
+
+class CounterView(UnfoldModelAdminViewMixin, TemplateView):
+    permission_required = ("sales.add_booking",)
+
+
+class LocationsView(UnfoldModelAdminViewMixin, View):
+    """City and airport codes for the search form's autocomplete."""
+
+    permission_required = ("sales.add_booking",)
+    title = "locations"
+
+    def get(self, request):
+        term = (request.GET.get("term") or "").strip()[:40]
+        if len(term) < 2:
+            return JsonResponse({"results": []})
+        cities = City.objects.filter(Q(code__iexact=term) | Q(name__istartswith=term)).order_by("code")[:8]
+        airports = Airport.objects.select_related("city").filter(
+            Q(code__iexact=term) | Q(name__icontains=term) | Q(city__name__istartswith=term)
+        )[:12]
+        results = [{"code": c.code, "label": f"{c.code} · {c.name} (city)"} for c in cities]
+        results += [{"code": a.code, "label": f"{a.code} · {a.name}, {a.city.name}"} for a in airports]
+        return JsonResponse({"results": results})
+
+
+def _offer_rows(offers):
+    rows = []
+    for offer in offers:
+        flight = offer.flight
+        rows.append(
+            {
+                "offer": offer,
+                "flight": flight,
+                "departs": format_local(flight.scheduled_departure, flight.origin.time_zone),
+                "arrives": format_local_time(
+                    flight.scheduled_arrival,
+                    flight.destination.time_zone,
+                    flight.scheduled_departure.astimezone(flight.origin.zone).date(),
+                ),
+                "duration": _duration(flight.scheduled_arrival - flight.scheduled_departure),
+            }
+        )
+    return rows
+
+
+def _duration(delta):
+    minutes = int(delta.total_seconds() // 60)
+    return f"{minutes // 60}h{minutes % 60:02d}"
+
+
+class SearchView(CounterView):
+    title = _("Find flights")
+    template_name = "sales/admin/search.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        form = SearchForm(self.request.GET or None, initial={"date": timezone.localdate()})
+        context["form"] = form
+        if form.is_bound and form.is_valid():
+            data = form.cleaned_data
+            common = {"window_days": data["window"], "seats": form.seats}
+            context["outbound"] = _offer_rows(
+                selectors.search_availability(
+                    origin=data["origin"], destination=data["destination"], date=data["date"], **common
+                )
+            )
+            if data["return_date"]:
+                context["inbound"] = _offer_rows(
+                    selectors.search_availability(
+                        origin=data["destination"], destination=data["origin"], date=data["return_date"], **common
+                    )
+                )
+            context["party"] = {k: data[k] for k in ("adults", "children", "infants")}
+            context["currency"] = settings.CURRENCY
+        return context
+
+
+def _parse_segments(values):
+    segments = []
+    for value in values:
+        flight_id, _, fare_class = (value or "").partition(":")
+        if not flight_id.isdigit() or len(fare_class) != 1:
+            raise Http404("Unknown flight or fare.")
+        segments.append(services.SegmentRequest(flight_id=int(flight_id), fare_class=fare_class.upper()))
+    return segments
+
+
+def _party(params):
+    try:
+        counts = [max(0, min(9, int(params.get(key) or 0))) for key in ("adults", "children", "infants")]
+    except ValueError as error:
+        raise Http404("Bad passenger counts.") from error
+    adults, children, infants = counts
+    kinds = [Passenger.Type.ADULT] * adults + [Passenger.Type.CHILD] * children + [Passenger.Type.INFANT] * infants
+    return kinds or [Passenger.Type.ADULT]
+
+
+class NewBookingView(CounterView):
+    """Passenger names and contact for the flights chosen in the search."""
+
+    title = _("New booking")
+    template_name = "sales/admin/new_booking.html"
+
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        params = request.POST if request.method == "POST" else request.GET
+        # "segment" repeats for any number of flights; the search page sends one per direction.
+        chosen = params.getlist("segment") + [params[k] for k in ("segment_out", "segment_back") if params.get(k)]
+        self.segments = _parse_segments(chosen)
+        self.kinds = _party(params)
+        self.adult_positions = [n for n, kind in enumerate(self.kinds, start=1) if kind == Passenger.Type.ADULT]
+
+    def _chosen(self):
+        wanted = {(s.flight_id, s.fare_class) for s in self.segments}
+        buckets = FareBucket.objects.select_related(
+            "fare_class", "flight__origin", "flight__destination", "flight__aircraft_type"
+        ).filter(flight_id__in=[s.flight_id for s in self.segments])
+        chosen = [b for b in buckets if (b.flight_id, b.fare_class.code) in wanted]
+        chosen.sort(key=lambda b: b.flight.scheduled_departure)
+        return [
+            {
+                "bucket": b,
+                "departs": format_local(b.flight.scheduled_departure, b.flight.origin.time_zone),
+                "arrives": format_local(b.flight.scheduled_arrival, b.flight.destination.time_zone),
+            }
+            for b in chosen
+        ]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.setdefault(
+            "passengers",
+            PassengerFormSet(
+                initial=[{"passenger_type": kind} for kind in self.kinds],
+                adults=self.adult_positions,
+                prefix="pax",
+            ),
+        )
+        context.setdefault("contact", ContactForm(prefix="contact"))
+        context["chosen"] = self._chosen()
+        context["segments"] = [f"{s.flight_id}:{s.fare_class}" for s in self.segments]
+        context["party"] = {
+            "adults": self.kinds.count(Passenger.Type.ADULT),
+            "children": self.kinds.count(Passenger.Type.CHILD),
+            "infants": self.kinds.count(Passenger.Type.INFANT),
+        }
+        context["currency"] = settings.CURRENCY
+        context["back_url"] = reverse("admin:sales_booking_search")
+        return context
+
+    def post(self, request, *args, **kwargs):
+        passengers = PassengerFormSet(request.POST, adults=self.adult_positions, prefix="pax")
+        contact = ContactForm(request.POST, prefix="contact")
+        if passengers.is_valid() and contact.is_valid():
+            if [f.cleaned_data["passenger_type"] for f in passengers.forms] != self.kinds:
+                raise Http404("Passenger types changed.")
+            try:
+                booking = self._book(passengers, contact)
+            except SalesError as error:
+                self._attach(error, passengers, contact)
+            else:
+                messages.success(request, _("Booking %(locator)s created.") % {"locator": booking.record_locator})
+                return HttpResponseRedirect(booking_url(booking))
+        return self.render_to_response(self.get_context_data(passengers=passengers, contact=contact))
+
+    def _book(self, passengers, contact):
+        data = contact.cleaned_data
+        requests = [
+            services.PassengerRequest(
+                surname=form.cleaned_data["surname"],
+                given_names=form.cleaned_data["given_names"],
+                title=form.cleaned_data["title"],
+                passenger_type=form.cleaned_data["passenger_type"],
+                infant_of=form.cleaned_data.get("infant_of"),
+            )
+            for form in passengers.forms
+        ]
+        agent = self.request.user
+        pay_now = data["then"] == ContactForm.PAY_NOW
+        # Pay now: booking, payment and tickets stand or fall together.
+        with transaction.atomic():
+            booking = services.book(
+                segments=self.segments,
+                passengers=requests,
+                contact_name=data["contact_name"],
+                contact_email=data["contact_email"],
+                contact_phone=data["contact_phone"],
+                agent=agent,
+                hold=not pay_now,
+            )
+            if pay_now:
+                services.take_payment(
+                    booking=booking,
+                    amount=booking.total_amount,
+                    method=data["method"],
+                    reference=data["reference"],
+                    agent=agent,
+                )
+                services.issue_tickets(booking=booking, agent=agent)
+        return booking
+
+    @staticmethod
+    def _attach(error, passengers, contact):
+        field = error.field or ""
+        if field.startswith("contact_") or field in ("method", "reference"):
+            contact.add_error(field if field in contact.fields else None, str(error))
+            return
+        if field.startswith("Passenger "):
+            position = int(field.split()[1])
+            form = passengers.forms[position - 1]
+            name = "surname" if "surname" in field else "given_names" if "given names" in field else None
+            form.add_error(name, str(error))
+            return
+        contact.add_error(None, str(error))
+
+
+class BookingActionView(UnfoldModelAdminViewMixin, TemplateView):
+    """GET shows what will happen and asks to confirm; POST does it."""
+
+    permission_required = ("sales.change_booking",)
+    template_name = "sales/admin/confirm.html"
+    form_class = None
+
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        self.booking = get_object_or_404(Booking, pk=kwargs["booking_id"])
+        self.ticket = None
+        if "ticket_id" in kwargs:
+            self.ticket = get_object_or_404(
+                Ticket.objects.select_related("passenger", "flight__origin", "flight__destination"),
+                pk=kwargs["ticket_id"],
+                booking=self.booking,
+            )
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and request.user.has_perm("sales.view_booking"):
+            services.expire_if_due(self.booking, user=system_user())
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form(self):
+        if self.form_class is None:
+            return None
+        if self.request.method == "POST":
+            return self.form_class(self.request.POST)
+        return self.form_class(initial=self.initial())
+
+    def initial(self):
+        return {}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            booking=self.booking,
+            ticket=self.ticket,
+            question=self.question(),
+            consequences=self.consequences(),
+            confirm_label=self.confirm_label,
+            back_url=booking_url(self.booking),
+            currency=settings.CURRENCY,
+        )
+        context.setdefault("form", self.get_form())
+        return context
+
+    def post(self, request, *args, **kwargs):
+        form = self.get_form()
+        if form is not None and not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form))
+        try:
+            done = self.perform(form.cleaned_data if form is not None else {})
+        except SalesError as error:
+            if form is not None:
+                form.add_error(error.field if error.field in form.fields else None, str(error))
+                return self.render_to_response(self.get_context_data(form=form))
+            messages.error(request, str(error))
+        else:
+            messages.success(request, done)
+        return HttpResponseRedirect(booking_url(self.booking))
+
+    def consequences(self):
+        return []
+
+
+class TakePaymentView(BookingActionView):
+    permission_required = ("sales.change_booking", "sales.add_payment")
+    title = _("Take payment")
+    confirm_label = _("Take payment")
+    form_class = PaymentForm
+
+    def question(self):
+        return _("Take a payment for booking %(locator)s: balance due %(due)s %(currency)s.") % {
+            "locator": self.booking.record_locator,
+            "due": self.booking.balance_due,
+            "currency": settings.CURRENCY,
+        }
+
+    def initial(self):
+        return {"amount": self.booking.balance_due, "method": "card"}
+
+    def perform(self, data):
+        payment = services.take_payment(
+            booking=self.booking,
+            amount=data["amount"],
+            method=data["method"],
+            reference=data["reference"],
+            agent=self.request.user,
+        )
+        return _("Payment of %(amount)s %(currency)s recorded.") % {
+            "amount": payment.amount,
+            "currency": settings.CURRENCY,
+        }
+
+
+class IssueTicketsView(BookingActionView):
+    title = _("Issue tickets")
+    confirm_label = _("Issue tickets")
+
+    def question(self):
+        return _("Issue the tickets of booking %(locator)s?") % {"locator": self.booking.record_locator}
+
+    def consequences(self):
+        return [_("Each passenger gets a 13-digit ticket number per flight; the prices are final.")]
+
+    def perform(self, data):
+        tickets = services.issue_tickets(booking=self.booking, agent=self.request.user)
+        return _("%(count)s ticket(s) issued.") % {"count": len(tickets)}
+
+
+class CancelBookingView(BookingActionView):
+    title = _("Cancel booking")
+    confirm_label = _("Cancel the booking")
+
+    def question(self):
+        return _("Cancel booking %(locator)s?") % {"locator": self.booking.record_locator}
+
+    def consequences(self):
+        return [_("Every seat it holds is released at once. This cannot be undone.")]
+
+    def perform(self, data):
+        services.cancel_booking(booking=self.booking, agent=self.request.user)
+        return _("Booking %(locator)s cancelled; its seats are released.") % {"locator": self.booking.record_locator}
+
+
+class CancelTicketView(BookingActionView):
+    title = _("Cancel seat")
+    confirm_label = _("Cancel this seat")
+
+    def question(self):
+        return _("Take %(name)s off %(flight)s?") % {
+            "name": self.ticket.passenger.iata_name,
+            "flight": self.ticket.flight,
+        }
+
+    def consequences(self):
+        notes = [_("The seat is released at once and the booking's total goes down.")]
+        if self.ticket.passenger.passenger_type == Passenger.Type.ADULT:
+            notes.append(_("An infant on this passenger's lap comes off the flight too."))
+        return notes
+
+    def perform(self, data):
+        closed = services.cancel_ticket(ticket=self.ticket, agent=self.request.user)
+        return _("%(count)s seat(s) cancelled.") % {"count": len(closed)}
+
+
+class VoidTicketView(BookingActionView):
+    title = _("Void ticket")
+    confirm_label = _("Void the ticket")
+
+    def question(self):
+        return _("Void ticket %(number)s of %(name)s on %(flight)s?") % {
+            "number": self.ticket.number,
+            "name": self.ticket.passenger.iata_name,
+            "flight": self.ticket.flight,
+        }
+
+    def consequences(self):
+        return [
+            _("The seat is released and the full %(total)s %(currency)s is due back to the passenger, with no fee.")
+            % {"total": self.ticket.total_amount, "currency": settings.CURRENCY}
+        ]
+
+    def perform(self, data):
+        services.void_ticket(ticket=self.ticket, agent=self.request.user)
+        return _("Ticket %(number)s voided.") % {"number": self.ticket.number}
+
+
+class ReceiptView(UnfoldModelAdminViewMixin, View):
+    permission_required = ("sales.view_booking",)
+    title = "receipt"
+
+    def get(self, request, booking_id):
+        from sales.documents import itinerary_receipt_pdf
+
+        booking = get_object_or_404(Booking, pk=booking_id)
+        pdf = itinerary_receipt_pdf(booking, printed_by=request.user)
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="itinerary-{booking.record_locator}.pdf"'
+        return response
+
+
+def booking_page_context(request, booking):
+    """What the booking page shows: read in a fixed number of queries."""
+    booking = selectors.booking_page(booking.pk)
+    now = timezone.now()
+    user = request.user
+    can_act = user.has_perm("sales.change_booking")
+    live_hold = booking.status == Booking.Status.HELD and booking.hold_deadline > now
+    tickets = []
+    for ticket in booking.tickets.all():
+        flight = ticket.flight
+        tickets.append(
+            {
+                "ticket": ticket,
+                "departs": format_local(flight.scheduled_departure, flight.origin.time_zone),
+                "arrives": format_local(flight.scheduled_arrival, flight.destination.time_zone),
+                "can_cancel": can_act and live_hold and ticket.status == Ticket.Status.HELD,
+                "can_void": can_act
+                and ticket.status == Ticket.Status.OPEN
+                and ticket.issued_at is not None
+                and timezone.localdate(ticket.issued_at) == timezone.localdate(now)
+                and flight.status == Flight.Status.SCHEDULED
+                and flight.scheduled_departure > now,
+            }
+        )
+    return {
+        "booking": booking,
+        "tickets": tickets,
+        "passengers": list(booking.passengers.all()),
+        "payments": list(booking.payments.all()),
+        "currency": settings.CURRENCY,
+        "can_pay": can_act and user.has_perm("sales.add_payment") and live_hold and booking.balance_due > 0,
+        "can_issue": can_act and live_hold and booking.balance_due == Decimal("0.00"),
+        "can_cancel": can_act and live_hold and booking.amount_paid == 0,
+        "hold_left": booking.hold_deadline - now if live_hold else dt.timedelta(0),
+    }
