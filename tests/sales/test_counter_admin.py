@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from sales.models import Booking, Payment, Ticket
 from fleet.services import get_or_create_airport
+from sales.models import Booking, Payment, Ticket
 from tests.factories import FareBucketFactory, FareClassFactory, FlightFactory, TaxFactory
 
 pytestmark = pytest.mark.django_db
