@@ -6,10 +6,12 @@ from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Count
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from unfold.contrib.filters.admin import AutocompleteSelectFilter
-from unfold.decorators import display
+from unfold.decorators import action, display
 from unfold.widgets import UnfoldAdminSplitDateTimeWidget
 
 from backoffice.admin_base import HistoryModelAdmin
@@ -18,6 +20,7 @@ from fleet import services
 from fleet.models import AircraftType, Airport, City, Flight
 from fleet.timezones import format_local, format_local_time, local_to_utc, to_local
 from sales.admin import FareBucketInline
+from sales.documents import passenger_manifest_csv, passenger_manifest_pdf
 from sales.services import open_sales
 
 
@@ -253,6 +256,7 @@ class FlightAdmin(HistoryModelAdmin):
     ordering = ["scheduled_departure"]
     list_per_page = 50
     list_max_show_all = 1000
+    actions_detail = ["departure", "manifest_pdf", "manifest_csv"]
     fieldsets = [
         (_("Flight"), {"fields": ["carrier", "number", "suffix", "leg_number", "flight_date", "status"]}),
         (_("Route and times"), {"fields": ["origin", "departure_local", "destination", "arrival_local"]}),
@@ -261,6 +265,28 @@ class FlightAdmin(HistoryModelAdmin):
     ]
 
     designator_pattern = re.compile(r"^\s*([A-Z0-9]{2})\s*(\d{1,4})([A-Z]?)\s*$", re.IGNORECASE)
+
+    @action(description=_("Departure and no-shows"), url_path="departure", permissions=["sales.change_booking"])
+    def departure(self, request, object_id):
+        return redirect("admin:sales_booking_departure", flight_id=object_id)
+
+    @action(description=_("Manifest (PDF)"), url_path="manifest-pdf", permissions=["sales.view_ticket"])
+    def manifest_pdf(self, request, object_id):
+        flight = get_object_or_404(Flight, pk=object_id)
+        response = HttpResponse(passenger_manifest_pdf(flight, printed_by=request.user), content_type="application/pdf")
+        response["Content-Disposition"] = (
+            f'inline; filename="manifest-{flight.carrier}{flight.number}-{flight.flight_date}.pdf"'
+        )
+        return response
+
+    @action(description=_("Manifest (CSV)"), url_path="manifest-csv", permissions=["sales.view_ticket"])
+    def manifest_csv(self, request, object_id):
+        flight = get_object_or_404(Flight, pk=object_id)
+        response = StreamingHttpResponse(passenger_manifest_csv(flight), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = (
+            f'attachment; filename="manifest-{flight.carrier}{flight.number}-{flight.flight_date}.csv"'
+        )
+        return response
 
     def get_rangefilter_scheduled_departure_title(self, request, field_path):
         return _("departure day (%(zone)s)") % {"zone": settings.BUSINESS_TIME_ZONE}

@@ -126,6 +126,7 @@ class BookingAdmin(HistoryModelAdmin):
             counter(admin_views.CancelTicketView, "cancel_ticket", "<int:booking_id>/tickets/<int:ticket_id>/cancel/"),
             counter(admin_views.VoidTicketView, "void_ticket", "<int:booking_id>/tickets/<int:ticket_id>/void/"),
             counter(admin_views.ReceiptView, "receipt", "<int:booking_id>/receipt.pdf"),
+            counter(admin_views.FlightDepartureView, "departure", "flights/<int:flight_id>/departure/"),
             *super().get_urls(),
         ]
 

@@ -464,3 +464,62 @@ def booking_page_context(request, booking):
         "can_cancel": can_act and live_hold and booking.amount_paid == 0,
         "hold_left": booking.hold_deadline - now if live_hold else dt.timedelta(0),
     }
+
+
+class FlightDepartureView(UnfoldModelAdminViewMixin, TemplateView):
+    """After take-off: mark the flight departed (open tickets become flown), then the no-shows."""
+
+    permission_required = ("sales.change_booking",)
+    template_name = "sales/admin/departure.html"
+    title = _("Departure")
+
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        self.flight = get_object_or_404(
+            Flight.objects.select_related("origin", "destination", "aircraft_type"), pk=kwargs["flight_id"]
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        flight = self.flight
+        tickets = (
+            Ticket.objects.filter(
+                flight=flight, status__in=[Ticket.Status.OPEN, Ticket.Status.FLOWN, Ticket.Status.NO_SHOW]
+            )
+            .select_related("passenger", "booking", "fare_bucket__fare_class")
+            .order_by("passenger__surname", "passenger__given_names")
+        )
+        context.update(
+            flight=flight,
+            departs=format_local(flight.scheduled_departure, flight.origin.time_zone),
+            tickets=tickets,
+            can_depart=flight.status == Flight.Status.SCHEDULED,
+            departed=flight.status == Flight.Status.DEPARTED,
+            flight_url=reverse("admin:fleet_flight_change", args=[flight.pk]),
+            title=_("Departure of %(flight)s") % {"flight": flight},
+        )
+        return context
+
+    def post(self, request, *args, **kwargs):
+        try:
+            if request.POST.get("step") == "depart":
+                flown = services.depart_flight(flight=self.flight, agent=request.user)
+                messages.success(
+                    request,
+                    _("%(flight)s departed: %(count)s ticket(s) flown.")
+                    % {
+                        "flight": self.flight,
+                        "count": flown,
+                    },
+                )
+            elif request.POST.get("step") == "no_show":
+                ids = [int(v) for v in request.POST.getlist("ticket") if v.isdigit()]
+                tickets = list(Ticket.objects.filter(pk__in=ids, flight=self.flight))
+                if not tickets:
+                    messages.error(request, _("Tick the passengers who did not travel."))
+                else:
+                    services.mark_no_show(tickets=tickets, agent=request.user)
+                    messages.success(request, _("%(count)s passenger(s) marked no-show.") % {"count": len(tickets)})
+        except SalesError as error:
+            messages.error(request, str(error))
+        return HttpResponseRedirect(request.path)

@@ -527,9 +527,8 @@ def expire_if_due(booking, *, user, now=None):
     """The lazy check: touching a lapsed hold releases its seats first."""
     now = now or timezone.now()
     if booking.status == Booking.Status.HELD and booking.hold_deadline <= now:
-        if not transaction.get_connection().in_atomic_block:
-            expire_hold(booking_id=booking.pk, user=user, now=now)
-            booking.refresh_from_db()
+        expire_hold(booking_id=booking.pk, user=user, now=now)
+        booking.refresh_from_db()
     return booking
 
 

@@ -5,9 +5,9 @@ from django.contrib import admin
 from django.urls import reverse
 
 from backoffice.roles import ADMIN, COUNTER_STAFF, FINANCE, ROLES
-from tests.backoffice.test_roles import MATRIX
 from sales import services
 from sales.models import RouteFare
+from tests.backoffice.test_roles import MATRIX
 from tests.factories import FareBucketFactory, FlightFactory, TaxFactory
 
 pytestmark = pytest.mark.django_db

@@ -3,6 +3,7 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 
 from fleet.models import AircraftType, Flight
+from sales.models import Booking
 
 pytestmark = pytest.mark.django_db
 
@@ -31,13 +32,22 @@ def test_demo_builds_a_network_and_running_it_twice_changes_nothing(settings, ca
     }
 
     # Every row it wrote names the system account as its author.
-    assert set(Flight.history.values_list("history_user__username", flat=True)) == {"system"}
+    created = Flight.history.filter(history_type="+")
+    assert set(created.values_list("history_user__username", flat=True)) == {"system"}
+    # The demo bookings are the counter agent's, and so are the seat counts they moved.
+    sold = Flight.history.filter(history_type="~")
+    assert set(sold.values_list("history_user__username", flat=True)) == {"counter"}
     assert set(User.history.values_list("history_user__username", flat=True)) == {"system"}
+    call_command("check_inventory")
 
     history = Flight.history.count()
+    bookings = Booking.objects.count()
+    assert bookings > 0 and Booking.objects.filter(status="ticketed").exists()
     call_command("demo", days=60)
     assert Flight.objects.count() == flights
-    assert Flight.history.count() == history == flights
+    assert Flight.history.count() == history
+    assert created.count() == flights
+    assert Booking.objects.count() == bookings
     assert User.objects.count() == 4  # three demo logins and the system account
 
 

@@ -1,0 +1,44 @@
+"""CSV that a spreadsheet opens as data, never as a formula.
+
+Excel, LibreOffice and Google Sheets run a cell that starts with `=`, `+`,
+`-` or `@` (and, in some versions, a tab or carriage return) as a formula,
+which can fetch URLs or run commands on the machine of whoever opens the
+export. Text cells starting that way get a leading `'`, which spreadsheets
+read as "this is text" (OWASP, CSV injection). Numbers are left alone: a
+`Decimal("-2.50")` is a number to sum, and its text cannot be a formula.
+
+Lines are produced one by one so that a `StreamingHttpResponse` can send a
+large export without building it in memory.
+"""
+
+import csv
+from decimal import Decimal
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBERS = (int, float, Decimal)
+
+
+def safe_cell(value):
+    """The text of one cell, neutralised if a spreadsheet would run it as a formula."""
+    if value is None:
+        return ""
+    if isinstance(value, _NUMBERS):
+        return str(value)
+    text = str(value)
+    if text.startswith(FORMULA_TRIGGERS):
+        return "'" + text
+    return text
+
+
+class _Line:
+    """A file-like object whose `write` returns what it is given, for csv.writer."""
+
+    def write(self, value):
+        return value
+
+
+def csv_rows(rows):
+    """Each row (an iterable of values) as one CSV line (RFC 4180 quoting, CRLF), every cell made safe."""
+    writer = csv.writer(_Line())
+    for row in rows:
+        yield writer.writerow([safe_cell(value) for value in row])
