@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "backoffice",
     "fleet",
     "sales",
+    "refunds",
 ]
 
 MIDDLEWARE = [
@@ -201,6 +202,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # WeasyPrint and fontTools narrate every PDF at INFO.
+    "loggers": {
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }
 
 # --- Admin (django-unfold) -------------------------------------------------

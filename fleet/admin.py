@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from unfold.contrib.filters.admin import AutocompleteSelectFilter
 from unfold.decorators import action, display
+from unfold.enums import ActionVariant
 from unfold.widgets import UnfoldAdminSplitDateTimeWidget
 
 from backoffice.admin_base import HistoryModelAdmin
@@ -256,7 +257,7 @@ class FlightAdmin(HistoryModelAdmin):
     ordering = ["scheduled_departure"]
     list_per_page = 50
     list_max_show_all = 1000
-    actions_detail = ["departure", "manifest_pdf", "manifest_csv"]
+    actions_detail = ["departure", "manifest_pdf", "manifest_csv", "cancel_flight"]
     fieldsets = [
         (_("Flight"), {"fields": ["carrier", "number", "suffix", "leg_number", "flight_date", "status"]}),
         (_("Route and times"), {"fields": ["origin", "departure_local", "destination", "arrival_local"]}),
@@ -266,11 +267,20 @@ class FlightAdmin(HistoryModelAdmin):
 
     designator_pattern = re.compile(r"^\s*([A-Z0-9]{2})\s*(\d{1,4})([A-Z]?)\s*$", re.IGNORECASE)
 
-    @action(description=_("Departure and no-shows"), url_path="departure", permissions=["sales.change_booking"])
+    @action(description=_("Departure and no-shows"), url_path="departure", permissions=["record_departure"])
     def departure(self, request, object_id):
         return redirect("admin:sales_booking_departure", flight_id=object_id)
 
-    @action(description=_("Manifest (PDF)"), url_path="manifest-pdf", permissions=["sales.view_ticket"])
+    @action(
+        description=_("Cancel flight"),
+        url_path="cancel-flight",
+        permissions=["cancel_flight"],
+        variant=ActionVariant.DANGER,
+    )
+    def cancel_flight(self, request, object_id):
+        return redirect("admin:sales_booking_cancel_flight", flight_id=object_id)
+
+    @action(description=_("Manifest (PDF)"), url_path="manifest-pdf", permissions=["view_manifest"])
     def manifest_pdf(self, request, object_id):
         flight = get_object_or_404(Flight, pk=object_id)
         response = HttpResponse(passenger_manifest_pdf(flight, printed_by=request.user), content_type="application/pdf")
@@ -279,7 +289,7 @@ class FlightAdmin(HistoryModelAdmin):
         )
         return response
 
-    @action(description=_("Manifest (CSV)"), url_path="manifest-csv", permissions=["sales.view_ticket"])
+    @action(description=_("Manifest (CSV)"), url_path="manifest-csv", permissions=["view_manifest"])
     def manifest_csv(self, request, object_id):
         flight = get_object_or_404(Flight, pk=object_id)
         response = StreamingHttpResponse(passenger_manifest_csv(flight), content_type="text/csv; charset=utf-8")
@@ -287,6 +297,15 @@ class FlightAdmin(HistoryModelAdmin):
             f'attachment; filename="manifest-{flight.carrier}{flight.number}-{flight.flight_date}.csv"'
         )
         return response
+
+    def has_cancel_flight_permission(self, request, object_id=None):
+        return request.user.has_perms(["fleet.change_flight", "refunds.add_refund"])
+
+    def has_record_departure_permission(self, request, object_id=None):
+        return request.user.has_perm("sales.change_booking")
+
+    def has_view_manifest_permission(self, request, object_id=None):
+        return request.user.has_perm("sales.view_ticket")
 
     def get_rangefilter_scheduled_departure_title(self, request, field_path):
         return _("departure day (%(zone)s)") % {"zone": settings.BUSINESS_TIME_ZONE}

@@ -111,6 +111,8 @@ class BookingAdmin(HistoryModelAdmin):
     ordering = ["-created_at"]
 
     def get_urls(self):
+        from refunds.admin_views import CancelFlightView, RefundQuoteView
+
         view = self.admin_site.admin_view
 
         def counter(view_class, name, route):
@@ -127,6 +129,9 @@ class BookingAdmin(HistoryModelAdmin):
             counter(admin_views.VoidTicketView, "void_ticket", "<int:booking_id>/tickets/<int:ticket_id>/void/"),
             counter(admin_views.ReceiptView, "receipt", "<int:booking_id>/receipt.pdf"),
             counter(admin_views.FlightDepartureView, "departure", "flights/<int:flight_id>/departure/"),
+            counter(CancelFlightView, "cancel_flight", "flights/<int:flight_id>/cancel/"),
+            counter(RefundQuoteView, "refund", "<int:booking_id>/refund/"),
+            counter(RefundQuoteView, "refund_ticket", "<int:booking_id>/tickets/<int:ticket_id>/refund/"),
             *super().get_urls(),
         ]
 

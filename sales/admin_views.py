@@ -411,8 +411,14 @@ class VoidTicketView(BookingActionView):
         ]
 
     def perform(self, data):
-        services.void_ticket(ticket=self.ticket, agent=self.request.user)
-        return _("Ticket %(number)s voided.") % {"number": self.ticket.number}
+        from refunds.services import void_ticket
+
+        refund = void_ticket(ticket=self.ticket, agent=self.request.user)
+        return _("Ticket %(number)s voided; refund of %(amount)s %(currency)s requested.") % {
+            "number": self.ticket.number,
+            "amount": refund.amount,
+            "currency": settings.CURRENCY,
+        }
 
 
 class ReceiptView(UnfoldModelAdminViewMixin, View):
@@ -435,15 +441,26 @@ def booking_page_context(request, booking):
     now = timezone.now()
     user = request.user
     can_act = user.has_perm("sales.change_booking")
+    can_request_refund = can_act and user.has_perm("refunds.add_refund")
     live_hold = booking.status == Booking.Status.HELD and booking.hold_deadline > now
     tickets = []
+    refundable_tickets = 0
     for ticket in booking.tickets.all():
         flight = ticket.flight
+        refunds = [r for r in ticket.refunds.all() if r.status != "rejected"]
+        before_departure = flight.status == Flight.Status.SCHEDULED and flight.scheduled_departure > now
+        refundable = not refunds and (
+            (ticket.status == Ticket.Status.OPEN and flight.status != Flight.Status.DEPARTED and before_departure)
+            or ticket.status == Ticket.Status.NO_SHOW
+        )
+        refundable_tickets += refundable and ticket.status == Ticket.Status.OPEN
         tickets.append(
             {
                 "ticket": ticket,
                 "departs": format_local(flight.scheduled_departure, flight.origin.time_zone),
                 "arrives": format_local(flight.scheduled_arrival, flight.destination.time_zone),
+                "refund": refunds[0] if refunds else None,
+                "can_refund": can_request_refund and refundable,
                 "can_cancel": can_act and live_hold and ticket.status == Ticket.Status.HELD,
                 "can_void": can_act
                 and ticket.status == Ticket.Status.OPEN
@@ -462,6 +479,9 @@ def booking_page_context(request, booking):
         "can_pay": can_act and user.has_perm("sales.add_payment") and live_hold and booking.balance_due > 0,
         "can_issue": can_act and live_hold and booking.balance_due == Decimal("0.00"),
         "can_cancel": can_act and live_hold and booking.amount_paid == 0,
+        "can_refund_booking": can_request_refund
+        and booking.status == Booking.Status.TICKETED
+        and refundable_tickets > 0,
         "hold_left": booking.hold_deadline - now if live_hold else dt.timedelta(0),
     }
 

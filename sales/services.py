@@ -397,7 +397,8 @@ def issue_tickets(*, booking, agent, now=None):
     return tickets
 
 
-def _close_tickets(tickets, status, user):
+def close_tickets(tickets, status, user):
+    """Give back the seats of these tickets and set their status. Runs in the caller's transaction."""
     inventory.release_seats(tickets=tickets, user=user)
     for ticket in tickets:
         ticket.status = status
@@ -425,7 +426,7 @@ def cancel_booking(*, booking, agent, now=None):
             f"{booking} has {booking.amount_paid} {settings.CURRENCY} paid: refund it before cancelling."
         )
     tickets = list(booking.tickets.filter(status=Ticket.Status.HELD))
-    _close_tickets(tickets, Ticket.Status.CANCELLED, agent)
+    close_tickets(tickets, Ticket.Status.CANCELLED, agent)
     _save(booking, agent, status=Booking.Status.CANCELLED)
     return booking
 
@@ -452,7 +453,7 @@ def cancel_ticket(*, ticket, agent, now=None):
         raise TicketNotChangeable(
             f"{booking} has {booking.amount_paid} {settings.CURRENCY} paid, more than would remain: refund first."
         )
-    _close_tickets(closing, Ticket.Status.CANCELLED, agent)
+    close_tickets(closing, Ticket.Status.CANCELLED, agent)
     live = booking.tickets.exclude(status=Ticket.Status.CANCELLED).exists()
     _save(
         booking,
@@ -482,7 +483,7 @@ def void_ticket(*, ticket, agent, now=None):
         )
     if ticket.flight.status != Flight.Status.SCHEDULED or ticket.flight.scheduled_departure <= now:
         raise TicketNotChangeable(f"{ticket.flight} has left: ticket {ticket} cannot be voided.")
-    _close_tickets([ticket], Ticket.Status.VOID, agent)
+    close_tickets([ticket], Ticket.Status.VOID, agent)
     if not booking.tickets.filter(status__in=[Ticket.Status.OPEN, Ticket.Status.HELD]).exists():
         _save(booking, agent, status=Booking.Status.CANCELLED)
     return ticket
@@ -503,7 +504,7 @@ def expire_hold(*, booking_id, user, now=None):
         if booking is None:
             return False
         tickets = list(booking.tickets.filter(status=Ticket.Status.HELD))
-        _close_tickets(tickets, Ticket.Status.CANCELLED, user)
+        close_tickets(tickets, Ticket.Status.CANCELLED, user)
         _save(booking, user, status=Booking.Status.EXPIRED)
         return True
 

@@ -5,6 +5,8 @@ from django.contrib import admin
 from django.urls import reverse
 
 from backoffice.roles import ADMIN, COUNTER_STAFF, FINANCE, ROLES
+from refunds.models import RefundRule
+from refunds.services import request_refund
 from sales import services
 from sales.models import RouteFare
 from tests.backoffice.test_roles import MATRIX
@@ -17,7 +19,7 @@ MODELS = sorted(f"{m._meta.app_label}.{m._meta.model_name}" for m in admin.site.
 
 # Records that are never added through a model form: bookings start from the
 # flight search, payments on a booking's page, tickets when seats are taken.
-ADDED_ELSEWHERE = {"sales.booking": 302, "sales.ticket": 403, "sales.payment": 403}
+ADDED_ELSEWHERE = {"sales.booking": 302, "sales.ticket": 403, "sales.payment": 403, "refunds.refund": 403}
 
 
 def expected_status(role, model, page):
@@ -42,7 +44,11 @@ def objects(role_users):
         contact_email="anne@example.com",
         contact_phone="+33 1 23 45 67 89",
     )
-    payment = services.take_payment(booking=booking, amount="1.00", method="cash", agent=role_users[COUNTER_STAFF])
+    payment = services.take_payment(
+        booking=booking, amount=booking.total_amount, method="cash", agent=role_users[COUNTER_STAFF]
+    )
+    (ticket,) = services.issue_tickets(booking=booking, agent=role_users[COUNTER_STAFF])
+    refund = request_refund(ticket=ticket, requested_by=role_users[COUNTER_STAFF])
     route_fare = RouteFare.objects.create(
         origin=flight.origin,
         destination=flight.destination,
@@ -52,7 +58,9 @@ def objects(role_users):
     )
     return {
         "sales.booking": booking,
-        "sales.ticket": booking.tickets.get(),
+        "sales.ticket": ticket,
+        "refunds.refund": refund,
+        "refunds.refundrule": RefundRule.objects.create(fare_class=bucket.fare_class),
         "sales.payment": payment,
         "sales.fareclass": bucket.fare_class,
         "sales.routefare": route_fare,

@@ -28,6 +28,8 @@ MATRIX = {
         "sales.ticket": V,
         "sales.tickettax": V,
         "sales.payment": V,
+        "refunds.refundrule": MANAGE,
+        "refunds.refund": V,
     },
     COUNTER_STAFF: {
         "fleet.flight": V,
@@ -41,6 +43,8 @@ MATRIX = {
         "sales.ticket": V,
         "sales.tickettax": V,
         "sales.payment": {"add", "view"},
+        "refunds.refundrule": V,
+        "refunds.refund": {"add", "view"},
     },
     FINANCE: {
         "fleet.flight": V,
@@ -52,11 +56,13 @@ MATRIX = {
         "sales.ticket": V,
         "sales.tickettax": V,
         "sales.payment": V,
+        "refunds.refundrule": V,
+        "refunds.refund": {"view", "decide", "pay"},
     },
 }
 
 ALL_MODELS = sorted({model for grants in MATRIX.values() for model in grants})
-ACTIONS = ["add", "change", "delete", "view"]
+ACTIONS = ["add", "change", "delete", "view", "decide", "pay"]
 
 
 def granted(role):
@@ -72,6 +78,11 @@ def expected(role):
     }
 
 
+def has_codename(model, action):
+    """Only refunds carry the extra decide and pay permissions."""
+    return action in {"add", "change", "delete", "view"} or model == "refunds.refund"
+
+
 def test_roles_are_exactly_the_three_groups_from_the_migration():
     assert set(Group.objects.values_list("name", flat=True)) == set(ROLES)
 
@@ -81,9 +92,11 @@ def test_each_role_holds_exactly_its_permissions(role):
     assert granted(role) == expected(role)
 
 
+CELLS = [(model, action) for model in ALL_MODELS for action in ACTIONS if has_codename(model, action)]
+
+
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("model", ALL_MODELS)
-@pytest.mark.parametrize("action", ACTIONS)
+@pytest.mark.parametrize("model, action", CELLS)
 def test_matrix_cell(role, model, action, role_users):
     user = role_users[role]
     app_label, model_name = model.split(".")
@@ -91,7 +104,17 @@ def test_matrix_cell(role, model, action, role_users):
     assert user.has_perm(f"{app_label}.{action}_{model_name}") is allowed
 
 
-REFERENCE_DATA = {"city", "airport", "aircrafttype", "flight", "fareclass", "routefare", "tax", "farebucket"}
+REFERENCE_DATA = {
+    "city",
+    "airport",
+    "aircrafttype",
+    "flight",
+    "fareclass",
+    "routefare",
+    "tax",
+    "farebucket",
+    "refundrule",
+}
 
 
 def test_only_admin_changes_reference_data():
@@ -100,13 +123,20 @@ def test_only_admin_changes_reference_data():
         assert not changes & REFERENCE_DATA
 
 
-def test_finance_only_reads():
-    assert all(codename.startswith("view_") for _, codename in granted(FINANCE))
+def test_finance_only_reads_except_deciding_and_paying_refunds():
+    writes = {codename for _, codename in granted(FINANCE) if not codename.startswith("view_")}
+    assert writes == {"decide_refund", "pay_refund"}
+
+
+def test_counter_staff_cannot_approve_and_finance_cannot_book():
+    assert ("refunds", "decide_refund") not in granted(COUNTER_STAFF)
+    assert ("refunds", "pay_refund") not in granted(COUNTER_STAFF)
+    assert ("sales", "add_booking") not in granted(FINANCE)
 
 
 def test_nobody_deletes_sales_flights_or_users():
     never = {"delete_flight", "delete_user", "delete_group", "delete_farebucket"} | {
-        f"delete_{m}" for m in ("booking", "passenger", "ticket", "tickettax", "payment")
+        f"delete_{m}" for m in ("booking", "passenger", "ticket", "tickettax", "payment", "refund")
     }
     for role in ROLES:
         assert not {c for _, c in granted(role) if c in never}

@@ -292,9 +292,9 @@ def test_booking_page_costs_the_same_queries_for_1_or_9_passengers(network, coun
     assert counts == [BOOKING_PAGE_QUERIES] * 2
 
 
-# Session, user, permissions, the booking, its passengers, tickets, tax lines and payments:
+# Session, user, permissions, the booking, its passengers, tickets, tax lines, refunds and payments:
 # one query per kind of row, whatever the number of rows.
-BOOKING_PAGE_QUERIES = 11
+BOOKING_PAGE_QUERIES = 12
 
 
 def test_finance_and_anonymous_cannot_book_or_act(network, finance_user, client):

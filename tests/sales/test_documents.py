@@ -21,7 +21,7 @@ from tests.sales.conftest import CONTACT
 pytestmark = pytest.mark.django_db
 
 # The booking reads in a fixed number of queries (booking_page), the manifest in two.
-RECEIPT_QUERIES = 5
+RECEIPT_QUERIES = 6
 MANIFEST_QUERIES = 2
 
 

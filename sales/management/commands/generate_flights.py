@@ -42,6 +42,8 @@ CABIN_SEATS = {
 CABIN_RANK = {Cabin.FIRST: 0, Cabin.BUSINESS: 1, Cabin.PREMIUM_ECONOMY: 2, Cabin.ECONOMY: 3}
 CABIN_FARE_FACTOR = {Cabin.FIRST: 6.0, Cabin.BUSINESS: 3.5, Cabin.PREMIUM_ECONOMY: 1.8, Cabin.ECONOMY: 1.0}
 HUBS = 12
+# How many times a day a city pair is flown, drawn with these odds.
+DAILY_FREQUENCIES = (1, 1, 1, 2, 2, 3, 4, 6)
 CHUNK = 25_000
 
 FLIGHT_COLUMNS = (
@@ -175,27 +177,28 @@ class Command(BaseCommand):
         return rng.sample(known, min(count, len(known)))
 
     def _routes(self, rng, airports, numbers, aircraft_types, fare_classes):
-        """Hub-and-spoke pairs in random order, each flown by 1 to 3 daily numbers, until the numbers run out."""
-        hubs, spokes = airports[:HUBS], airports[HUBS:] or airports[:HUBS]
-        pairs = {(a, b) for a in hubs for b in spokes + hubs if a != b}
-        pairs |= {(b, a) for a, b in pairs}
-        pairs = sorted(pairs, key=lambda pair: (pair[0].code, pair[1].code))
+        """Hub-and-spoke city pairs in random order until the numbers run out.
+
+        Each pair is flown 1 to 6 times a day, each time out and back under two consecutive
+        free numbers, as airlines number a rotation.
+        """
+        hubs, others = airports[:HUBS], airports[HUBS:] or airports[:HUBS]
+        pairs = {tuple(sorted((hub, other), key=lambda a: a.code)) for hub in hubs for other in others + hubs}
+        pairs = sorted((pair for pair in pairs if pair[0] != pair[1]), key=lambda pair: (pair[0].code, pair[1].code))
         rng.shuffle(pairs)
-        routes = []
         numbers = iter(numbers)
-        blocks = {}
-        for pair in _cycle(pairs):
-            origin, destination = pair
-            if pair not in blocks:
-                blocks[pair] = dt.timedelta(minutes=block_minutes(origin, destination))
+        routes = []
+        for first, second in _cycle(pairs):
+            block = dt.timedelta(minutes=block_minutes(first, second))
             aircraft_type = rng.choice(aircraft_types)
-            buckets = self._buckets(rng, aircraft_type, fare_classes, blocks[pair])
-            for _ in range(rng.randint(1, 3)):
-                number = next(numbers, None)
-                if number is None:
-                    return routes
-                departure = dt.time(rng.randint(6, 22), rng.randrange(0, 60, 5))
-                routes.append(Route(number, origin, destination, departure, blocks[pair], aircraft_type, buckets))
+            buckets = self._buckets(rng, aircraft_type, fare_classes, block)
+            for _ in range(rng.choice(DAILY_FREQUENCIES)):
+                for origin, destination in ((first, second), (second, first)):
+                    number = next(numbers, None)
+                    if number is None:
+                        return routes
+                    departure = dt.time(rng.randint(6, 22), rng.randrange(0, 60, 5))
+                    routes.append(Route(number, origin, destination, departure, block, aircraft_type, buckets))
         return routes
 
     def _buckets(self, rng, aircraft_type, fare_classes, block):

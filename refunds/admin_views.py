@@ -1,0 +1,254 @@
+"""Refund pages: the counter's quote-then-request step, finance's decisions, the airline's flight cancellation.
+
+GET shows what will happen; POST (with CSRF) does it.
+"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.generic import TemplateView
+from unfold.views import UnfoldModelAdminViewMixin
+
+from fleet.models import Flight
+from fleet.timezones import format_local
+from refunds import services
+from refunds.forms import RefundPaymentForm, RejectionForm
+from refunds.models import Refund
+from sales.admin_views import BookingActionView
+from sales.exceptions import SalesError
+from sales.models import Ticket
+
+
+class RefundQuoteView(BookingActionView):
+    """Counter: show the passenger what comes back, then cancel and request the refund in one step."""
+
+    permission_required = ("sales.change_booking", "refunds.add_refund")
+    template_name = "refunds/admin/quote.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        try:
+            if self.ticket is not None:
+                quotes = [services.quote(ticket=self.ticket)]
+                total = quotes[0].amount
+            else:
+                quotes, total = services.quote_booking(booking=self.booking)
+        except SalesError as error:
+            quotes, total = [], None
+            context["refusal"] = str(error)
+        context.update(quotes=quotes, total=total)
+        return context
+
+    @property
+    def title(self):
+        return _("Refund quote")
+
+    @property
+    def confirm_label(self):
+        return _("Cancel and request the refund")
+
+    def question(self):
+        if self.ticket is not None:
+            return _("Refund ticket %(number)s of %(name)s on %(flight)s?") % {
+                "number": self.ticket.number,
+                "name": self.ticket.passenger.iata_name,
+                "flight": self.ticket.flight,
+            }
+        return _("Cancel booking %(locator)s and refund its open tickets?") % {"locator": self.booking.record_locator}
+
+    def consequences(self):
+        if self.ticket is not None and self.ticket.status == Ticket.Status.NO_SHOW:
+            return [_("The passenger did not travel; the seat stays counted on the departed flight.")]
+        return [_("The seats are released at once. Finance approves the refund before it is paid.")]
+
+    def perform(self, data):
+        if self.ticket is not None:
+            refund = services.request_refund(ticket=self.ticket, requested_by=self.request.user)
+            return _("Refund of %(amount)s %(currency)s requested for ticket %(number)s.") % {
+                "amount": refund.amount,
+                "currency": settings.CURRENCY,
+                "number": self.ticket.number,
+            }
+        refunds = services.request_booking_refunds(booking=self.booking, requested_by=self.request.user)
+        return _("%(count)s refund(s) requested, %(amount)s %(currency)s in all.") % {
+            "count": len(refunds),
+            "amount": sum(r.amount for r in refunds),
+            "currency": settings.CURRENCY,
+        }
+
+
+class RefundActionView(UnfoldModelAdminViewMixin, TemplateView):
+    """Finance acting on one refund."""
+
+    template_name = "sales/admin/confirm.html"
+    form_class = None
+
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        self.refund = get_object_or_404(
+            Refund.objects.select_related("ticket__passenger", "ticket__flight", "requested_by"), pk=kwargs["refund_id"]
+        )
+
+    def back_url(self):
+        return reverse("admin:refunds_refund_change", args=[self.refund.pk])
+
+    def get_form(self):
+        if self.form_class is None:
+            return None
+        return self.form_class(self.request.POST if self.request.method == "POST" else None)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        refund = self.refund
+        context.update(
+            question=self.question(),
+            consequences=[
+                _("%(kind)s refund of ticket %(number)s (%(name)s): %(amount)s %(currency)s, fee kept %(fee)s.")
+                % {
+                    "kind": refund.get_kind_display(),
+                    "number": refund.ticket.number,
+                    "name": refund.ticket.passenger.iata_name,
+                    "amount": refund.amount,
+                    "currency": settings.CURRENCY,
+                    "fee": refund.fee_kept,
+                },
+                _("Requested by %(who)s.") % {"who": refund.requested_by.get_full_name() or refund.requested_by},
+            ],
+            confirm_label=self.confirm_label,
+            back_url=self.back_url(),
+        )
+        context.setdefault("form", self.get_form())
+        return context
+
+    def post(self, request, *args, **kwargs):
+        form = self.get_form()
+        if form is not None and not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form))
+        try:
+            message = self.perform(form.cleaned_data if form is not None else {})
+        except SalesError as error:
+            if form is not None and error.field in form.fields:
+                form.add_error(error.field, str(error))
+                return self.render_to_response(self.get_context_data(form=form))
+            messages.error(request, str(error))
+        else:
+            messages.success(request, message)
+        return HttpResponseRedirect(self.back_url())
+
+
+class ApproveRefundView(RefundActionView):
+    permission_required = ("refunds.decide_refund",)
+    title = _("Approve refund")
+    confirm_label = _("Approve")
+
+    def question(self):
+        return _("Approve this refund?")
+
+    def perform(self, data):
+        services.approve_refund(refund=self.refund, approver=self.request.user)
+        return _("Refund approved.")
+
+
+class RejectRefundView(RefundActionView):
+    permission_required = ("refunds.decide_refund",)
+    title = _("Reject refund")
+    confirm_label = _("Reject")
+    form_class = RejectionForm
+
+    def question(self):
+        return _("Reject this refund? Say why.")
+
+    def perform(self, data):
+        services.reject_refund(refund=self.refund, approver=self.request.user, reason=data["reason"])
+        return _("Refund rejected.")
+
+
+class PayRefundView(RefundActionView):
+    permission_required = ("refunds.pay_refund",)
+    title = _("Mark refund paid")
+    confirm_label = _("Mark paid")
+    form_class = RefundPaymentForm
+
+    def question(self):
+        return _("Record that %(amount)s %(currency)s went back to the passenger?") % {
+            "amount": self.refund.amount,
+            "currency": settings.CURRENCY,
+        }
+
+    def perform(self, data):
+        services.mark_refund_paid(
+            refund=self.refund, user=self.request.user, method=data["method"], reference=data["reference"]
+        )
+        return _("Refund marked paid.")
+
+
+class CancelFlightView(UnfoldModelAdminViewMixin, TemplateView):
+    """Admin: the airline cancels a flight."""
+
+    permission_required = ("fleet.change_flight", "refunds.add_refund")
+    template_name = "sales/admin/confirm.html"
+    title = _("Cancel flight")
+
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        self.flight = get_object_or_404(Flight.objects.select_related("origin", "destination"), pk=kwargs["flight_id"])
+
+    def back_url(self):
+        return reverse("admin:fleet_flight_change", args=[self.flight.pk])
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        flight = self.flight
+        open_tickets = Ticket.objects.filter(flight=flight, status=Ticket.Status.OPEN).count()
+        held = Ticket.objects.filter(flight=flight, status=Ticket.Status.HELD).values("booking").distinct().count()
+        context.update(
+            question=_("Cancel %(flight)s, %(route)s, departing %(departs)s?")
+            % {
+                "flight": flight,
+                "route": f"{flight.origin.code}–{flight.destination.code}",
+                "departs": format_local(flight.scheduled_departure, flight.origin.time_zone),
+            },
+            consequences=[
+                _(
+                    "%(count)s open ticket(s) get an involuntary refund request for everything paid, "
+                    "and their seats back."
+                )
+                % {"count": open_tickets},
+                _("%(count)s booking(s) held unpaid on it are cancelled whole.") % {"count": held},
+                _("This cannot be undone."),
+            ],
+            confirm_label=_("Cancel the flight"),
+            back_url=self.back_url(),
+            form=None,
+        )
+        return context
+
+    def post(self, request, *args, **kwargs):
+        try:
+            done = services.cancel_flight(flight=self.flight, user=request.user)
+        except SalesError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(
+                request,
+                _(
+                    "%(flight)s cancelled: %(refunds)s involuntary refund request(s), %(seats)s seat(s) released, "
+                    "%(holds)s held booking(s) cancelled."
+                )
+                % {
+                    "flight": done.flight,
+                    "refunds": done.refunds_requested,
+                    "seats": done.seats_released,
+                    "holds": done.holds_cancelled,
+                },
+            )
+            if done.part_paid_holds:
+                messages.warning(
+                    request,
+                    _("Part payments to return at the counter: %(locators)s.")
+                    % {"locators": ", ".join(done.part_paid_holds)},
+                )
+        return HttpResponseRedirect(self.back_url())

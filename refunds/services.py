@@ -1,0 +1,392 @@
+"""Refunds: quote, request, approve or reject, mark paid; and the airline cancelling a flight.
+
+Each operation is one transaction that locks what it changes (the ticket, or the
+refund) before it reads its state, so pressing a button twice, or two people
+acting at once, leaves exactly one outcome.
+"""
+
+import datetime as dt
+import functools
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, OperationalError, transaction
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
+
+from fleet.models import Flight
+from refunds.exceptions import RefundError, RefundNotAllowed, TryAgain
+from refunds.models import Refund, RefundRule
+from sales import inventory
+from sales import services as sales
+from sales.models import Booking, Payment, Ticket
+from sales.pricing import money
+
+ZERO = Decimal("0.00")
+HUNDRED = Decimal("100")
+
+
+def refund_operation(func):
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            with transaction.atomic():
+                return func(*args, **kwargs)
+        except OperationalError as error:
+            if inventory.is_lock_error(error):
+                raise TryAgain("Someone else is working on this right now. Please try again in a moment.") from error
+            raise
+
+    return wrapper
+
+
+@dataclass(frozen=True)
+class RefundQuote:
+    ticket: Ticket
+    kind: str
+    fare_paid: Decimal
+    fee_kept: Decimal
+    taxes_returned: Decimal
+    amount: Decimal
+    explanation: str
+
+    @property
+    def currency(self):
+        return settings.CURRENCY
+
+
+def _fee(fixed, percent, fare):
+    """The higher of a fixed fee and a percentage of the fare, never more than the fare."""
+    by_percent = money(fare * percent / HUNDRED)
+    return min(max(money(fixed), by_percent), fare)
+
+
+def _kind_for(ticket):
+    flight = ticket.flight
+    if ticket.status == Ticket.Status.NO_SHOW:
+        return Refund.Kind.NO_SHOW
+    if ticket.status == Ticket.Status.VOID:
+        return Refund.Kind.VOID
+    if flight.status == Flight.Status.CANCELLED:
+        return Refund.Kind.INVOLUNTARY
+    return Refund.Kind.VOLUNTARY
+
+
+def _check_refundable(ticket, kind, now):
+    if ticket.status in (Ticket.Status.HELD, Ticket.Status.CANCELLED):
+        raise RefundNotAllowed(
+            f"The seat of {ticket.passenger.iata_name} was never issued: there is nothing to refund."
+        )
+    if ticket.status == Ticket.Status.REFUNDED:
+        raise RefundNotAllowed(f"Ticket {ticket.number} is already refunded.")
+    if ticket.status == Ticket.Status.FLOWN:
+        raise RefundNotAllowed(f"Ticket {ticket.number} was flown: it cannot be refunded.")
+    if kind == Refund.Kind.VOID and ticket.status != Ticket.Status.VOID:
+        raise RefundNotAllowed(f"Ticket {ticket.number} is not void.")
+    if ticket.status == Ticket.Status.VOID and kind != Refund.Kind.VOID:
+        raise RefundNotAllowed(f"Ticket {ticket.number} is void: its refund is the void refund.")
+    if kind == Refund.Kind.NO_SHOW and ticket.status != Ticket.Status.NO_SHOW:
+        raise RefundNotAllowed(f"Ticket {ticket.number} is not a no-show.")
+    if kind in (Refund.Kind.VOLUNTARY, Refund.Kind.INVOLUNTARY):
+        if ticket.status != Ticket.Status.OPEN:
+            raise RefundNotAllowed(f"Ticket {ticket.number} is {ticket.get_status_display().lower()}.")
+        if ticket.flight.status == Flight.Status.DEPARTED or (
+            kind == Refund.Kind.VOLUNTARY and ticket.flight.scheduled_departure <= now
+        ):
+            raise RefundNotAllowed(
+                f"{ticket.flight} has left: ticket {ticket.number} is refunded only if it is marked no-show."
+            )
+        if kind == Refund.Kind.INVOLUNTARY and ticket.flight.status != Flight.Status.CANCELLED:
+            raise RefundNotAllowed(f"{ticket.flight} is not cancelled: an involuntary refund needs a cancelled flight.")
+
+
+def quote(*, ticket, kind=None, now=None):
+    """What the passenger gets back, and why. Writes nothing."""
+    now = now or timezone.now()
+    kind = kind or _kind_for(ticket)
+    _check_refundable(ticket, kind, now)
+    fare, taxes = ticket.fare_amount, ticket.tax_amount
+    if kind in (Refund.Kind.VOID, Refund.Kind.INVOLUNTARY):
+        fee = ZERO
+        why = (
+            "Void: everything is returned, with no fee."
+            if kind == Refund.Kind.VOID
+            else ("The airline cancelled the flight: everything is returned, with no fee.")
+        )
+    else:
+        rule = RefundRule.objects.filter(fare_class_id=ticket.fare_bucket.fare_class_id).first()
+        if rule is None or not rule.refundable:
+            fee = fare
+            why = f"Class {ticket.fare_bucket.fare_class.code} is non-refundable: only the taxes are returned."
+        elif kind == Refund.Kind.NO_SHOW:
+            fee = _fee(rule.no_show_fee, rule.no_show_fee_percent, fare)
+            why = "No-show fee applies."
+        elif ticket.flight.scheduled_departure - now <= dt.timedelta(hours=rule.late_window_hours):
+            fee = _fee(rule.late_fee, rule.late_fee_percent, fare)
+            why = f"Within {rule.late_window_hours} h of departure: the late cancellation fee applies."
+        else:
+            fee = _fee(rule.cancellation_fee, rule.cancellation_fee_percent, fare)
+            why = "Cancellation fee applies."
+    amount = fare - fee + taxes
+    return RefundQuote(
+        ticket=ticket,
+        kind=kind,
+        fare_paid=fare,
+        fee_kept=fee,
+        taxes_returned=taxes,
+        amount=min(amount, ticket.total_amount),
+        explanation=why,
+    )
+
+
+def _lock_ticket(ticket_id):
+    return (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("flight", "passenger", "fare_bucket__fare_class", "booking")
+        .get(pk=ticket_id)
+    )
+
+
+def _create_refund(ticket, kind, user, now):
+    if Refund.objects.filter(ticket=ticket).exclude(status=Refund.Status.REJECTED).exists():
+        raise RefundNotAllowed(f"Ticket {ticket.number} already has a refund.")
+    figures = quote(ticket=ticket, kind=kind, now=now)
+    refund = Refund(
+        ticket=ticket,
+        kind=kind,
+        ticket_total=ticket.total_amount,
+        fare_paid=figures.fare_paid,
+        fee_kept=figures.fee_kept,
+        taxes_returned=figures.taxes_returned,
+        amount=figures.amount,
+        requested_by=user,
+        requested_at=now,
+    )
+    refund._history_user = user
+    try:
+        with transaction.atomic():
+            refund.save()
+    except IntegrityError as error:
+        raise RefundNotAllowed(f"Ticket {ticket.number} already has a refund.") from error
+    return refund
+
+
+def _close_booking_if_empty(booking, user):
+    live = [Ticket.Status.HELD, Ticket.Status.OPEN, Ticket.Status.FLOWN, Ticket.Status.NO_SHOW]
+    if (
+        booking.status in (Booking.Status.HELD, Booking.Status.TICKETED)
+        and not booking.tickets.filter(status__in=live).exists()
+    ):
+        booking.status = Booking.Status.CANCELLED
+        booking._history_user = user
+        booking.save()
+
+
+@refund_operation
+def request_refund(*, ticket, requested_by, kind=None, now=None):
+    """Surrender a ticket for a refund: voluntary or involuntary ones release the seat at once.
+
+    A no-show keeps its seat (the aircraft left with it); a void ticket's seat was
+    released when it was voided.
+    """
+    now = now or timezone.now()
+    sales._locked_booking(ticket.booking_id)
+    ticket = _lock_ticket(ticket.pk)
+    kind = kind or _kind_for(ticket)
+    refund = _create_refund(ticket, kind, requested_by, now)
+    if kind in (Refund.Kind.VOLUNTARY, Refund.Kind.INVOLUNTARY):
+        sales.close_tickets([ticket], Ticket.Status.REFUNDED, requested_by)
+        _close_booking_if_empty(ticket.booking, requested_by)
+    return refund
+
+
+@refund_operation
+def void_ticket(*, ticket, agent, now=None):
+    """Void a ticket issued today and request its full refund, in one step."""
+    now = now or timezone.now()
+    sales.void_ticket(ticket=ticket, agent=agent, now=now)
+    ticket = _lock_ticket(ticket.pk)
+    return _create_refund(ticket, Refund.Kind.VOID, agent, now)
+
+
+def _locked_refund(refund_id):
+    return Refund.objects.select_for_update().select_related("ticket").get(pk=refund_id)
+
+
+def _check_four_eyes(refund, user):
+    if refund.requested_by_id == user.pk:
+        raise RefundNotAllowed("You requested this refund: another person must approve or reject it.")
+
+
+@refund_operation
+def approve_refund(*, refund, approver, now=None):
+    refund = _locked_refund(refund.pk)
+    if refund.status != Refund.Status.REQUESTED:
+        raise RefundNotAllowed(f"This refund is already {refund.get_status_display().lower()}.")
+    _check_four_eyes(refund, approver)
+    refund.status = Refund.Status.APPROVED
+    refund.decided_by = approver
+    refund.decided_at = now or timezone.now()
+    refund._history_user = approver
+    refund.save()
+    return refund
+
+
+@refund_operation
+def reject_refund(*, refund, approver, reason, now=None):
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise RefundNotAllowed("Give the reason for the rejection.", field="reason")
+    refund = _locked_refund(refund.pk)
+    if refund.status != Refund.Status.REQUESTED:
+        raise RefundNotAllowed(f"This refund is already {refund.get_status_display().lower()}.")
+    _check_four_eyes(refund, approver)
+    refund.status = Refund.Status.REJECTED
+    refund.decided_by = approver
+    refund.decided_at = now or timezone.now()
+    refund.rejection_reason = reason[:1000]
+    refund._history_user = approver
+    refund.save()
+    return refund
+
+
+@refund_operation
+def mark_refund_paid(*, refund, user, method, reference="", now=None):
+    if method not in Payment.Method.values:
+        raise RefundNotAllowed("Choose how the money was returned.", field="method")
+    reference = (reference or "").strip()
+    if method != Payment.Method.CASH and not reference:
+        raise RefundNotAllowed("A card or bank transfer refund needs its reference.", field="reference")
+    refund = _locked_refund(refund.pk)
+    if refund.status == Refund.Status.PAID:
+        raise RefundNotAllowed("This refund is already paid.")
+    if refund.status != Refund.Status.APPROVED:
+        raise RefundNotAllowed(
+            f"This refund is {refund.get_status_display().lower()}: only an approved refund is paid."
+        )
+    refund.status = Refund.Status.PAID
+    refund.paid_by = user
+    refund.paid_at = now or timezone.now()
+    refund.method = method
+    refund.reference = reference[:60]
+    refund._history_user = user
+    refund.save()
+    return refund
+
+
+def decide_many(*, refunds, approver, approve, reason=""):
+    """Bulk approve or reject, each refund on its own: returns (done, [(refund, error message)])."""
+    done, refused = [], []
+    for refund in sorted(refunds, key=lambda r: r.pk):
+        try:
+            if approve:
+                done.append(approve_refund(refund=refund, approver=approver))
+            else:
+                done.append(reject_refund(refund=refund, approver=approver, reason=reason))
+        except RefundError as error:
+            refused.append((refund, str(error)))
+    return done, refused
+
+
+@dataclass
+class FlightCancellation:
+    flight: Flight
+    refunds_requested: int
+    seats_released: int
+    holds_cancelled: int
+    # Held bookings that had taken a part payment: the money goes back at the counter.
+    part_paid_holds: list
+
+
+@refund_operation
+def cancel_flight(*, flight, user, now=None):
+    """The airline cancels a flight: every open ticket gets an involuntary refund request
+    and its seat back; seats held unpaid on it are released. All or nothing."""
+    now = now or timezone.now()
+    flight = Flight.objects.select_for_update().get(pk=flight.pk)
+    if flight.status != Flight.Status.SCHEDULED:
+        raise RefundNotAllowed(f"{flight} is {flight.get_status_display().lower()}: it cannot be cancelled.")
+    flight.status = Flight.Status.CANCELLED
+    flight._history_user = user
+    flight.save()
+
+    open_tickets = list(
+        Ticket.objects.select_for_update(of=("self",))
+        .filter(flight=flight, status=Ticket.Status.OPEN)
+        .select_related("fare_bucket")
+        .order_by("pk")
+    )
+    already = set(
+        Refund.objects.filter(ticket__in=open_tickets)
+        .exclude(status=Refund.Status.REJECTED)
+        .values_list("ticket_id", flat=True)
+    )
+    refunds = [
+        Refund(
+            ticket=ticket,
+            kind=Refund.Kind.INVOLUNTARY,
+            ticket_total=ticket.total_amount,
+            fare_paid=ticket.fare_amount,
+            fee_kept=ZERO,
+            taxes_returned=ticket.tax_amount,
+            amount=ticket.total_amount,
+            requested_by=user,
+            requested_at=now,
+        )
+        for ticket in open_tickets
+        if ticket.pk not in already
+    ]
+    bulk_create_with_history(refunds, Refund, batch_size=500, default_user=user)
+    released = sum(1 for t in open_tickets if t.holds_seat)
+    sales.close_tickets(open_tickets, Ticket.Status.REFUNDED, user)
+    for booking in Booking.objects.filter(tickets__in=open_tickets).distinct():
+        _close_booking_if_empty(booking, user)
+
+    # A booking held unpaid on this flight cannot travel as booked: it is cancelled whole,
+    # seats on its other flights included, and the passenger rebooks.
+    held = list(
+        Booking.objects.select_for_update()
+        .filter(status=Booking.Status.HELD, tickets__flight=flight)
+        .distinct()
+        .order_by("pk")
+    )
+    part_paid = []
+    for booking in held:
+        tickets = list(booking.tickets.filter(status=Ticket.Status.HELD))
+        released += sum(1 for t in tickets if t.holds_seat and t.flight_id == flight.pk)
+        sales.close_tickets(tickets, Ticket.Status.CANCELLED, user)
+        booking.status = Booking.Status.CANCELLED
+        booking._history_user = user
+        booking.save()
+        if booking.amount_paid > 0:
+            part_paid.append(booking.record_locator)
+    return FlightCancellation(
+        flight=flight,
+        refunds_requested=len(refunds),
+        seats_released=released,
+        holds_cancelled=len(held),
+        part_paid_holds=part_paid,
+    )
+
+
+@refund_operation
+def request_booking_refunds(*, booking, requested_by, now=None):
+    """Cancel a ticketed booking at the passenger's request: a refund request per open ticket."""
+    now = now or timezone.now()
+    booking = sales._locked_booking(booking)
+    tickets = list(booking.tickets.filter(status=Ticket.Status.OPEN).order_by("pk"))
+    if not tickets:
+        raise RefundNotAllowed(f"{booking} has no open ticket to refund.")
+    return [request_refund(ticket=ticket, requested_by=requested_by, now=now) for ticket in tickets]
+
+
+def quote_booking(*, booking, now=None):
+    """The quote for every open ticket of a booking, and their total."""
+    quotes = [
+        quote(ticket=ticket, now=now)
+        for ticket in booking.tickets.filter(status=Ticket.Status.OPEN)
+        .select_related("flight", "passenger", "fare_bucket__fare_class")
+        .order_by("passenger__position", "flight__scheduled_departure")
+    ]
+    return quotes, sum((q.amount for q in quotes), start=ZERO)
