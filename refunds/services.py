@@ -345,12 +345,8 @@ def cancel_flight(*, flight, user, now=None):
 
     # A booking held unpaid on this flight cannot travel as booked: it is cancelled whole,
     # seats on its other flights included, and the passenger rebooks.
-    held = list(
-        Booking.objects.select_for_update()
-        .filter(status=Booking.Status.HELD, tickets__flight=flight)
-        .distinct()
-        .order_by("pk")
-    )
+    held_ids = set(Ticket.objects.filter(flight=flight, status=Ticket.Status.HELD).values_list("booking_id", flat=True))
+    held = list(Booking.objects.select_for_update().filter(pk__in=held_ids, status=Booking.Status.HELD).order_by("pk"))
     part_paid = []
     for booking in held:
         tickets = list(booking.tickets.filter(status=Ticket.Status.HELD))
