@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.templatetags.static import static
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -279,6 +279,23 @@ UNFOLD = {
                 ],
             },
             {
+                "title": _("Finance"),
+                "items": [
+                    {
+                        "title": _("Refunds to approve"),
+                        "icon": "pending_actions",
+                        "link": lambda request: reverse("admin:refunds_refund_changelist") + "?status__exact=requested",
+                        "permission": _can("refunds.decide_refund"),
+                    },
+                    {
+                        "title": _("Refunds"),
+                        "icon": "currency_exchange",
+                        "link": reverse_lazy("admin:refunds_refund_changelist"),
+                        "permission": _can("refunds.view_refund"),
+                    },
+                ],
+            },
+            {
                 "title": _("Operations"),
                 "items": [
                     {
@@ -326,6 +343,12 @@ UNFOLD = {
                         "icon": "route",
                         "link": reverse_lazy("admin:sales_routefare_changelist"),
                         "permission": _can("sales.view_routefare"),
+                    },
+                    {
+                        "title": _("Refund rules"),
+                        "icon": "rule",
+                        "link": reverse_lazy("admin:refunds_refundrule_changelist"),
+                        "permission": _can("refunds.view_refundrule"),
                     },
                     {
                         "title": _("Taxes"),

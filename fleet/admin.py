@@ -299,7 +299,7 @@ class FlightAdmin(HistoryModelAdmin):
         return response
 
     def has_cancel_flight_permission(self, request, object_id=None):
-        return request.user.has_perms(["fleet.change_flight", "refunds.add_refund"])
+        return request.user.has_perm("fleet.change_flight")
 
     def has_record_departure_permission(self, request, object_id=None):
         return request.user.has_perm("sales.change_booking")

@@ -188,7 +188,8 @@ class PayRefundView(RefundActionView):
 class CancelFlightView(UnfoldModelAdminViewMixin, TemplateView):
     """Admin: the airline cancels a flight."""
 
-    permission_required = ("fleet.change_flight", "refunds.add_refund")
+    # Admin's decision; the refund requests it makes name the Admin as requester, and Finance decides them.
+    permission_required = ("fleet.change_flight",)
     template_name = "sales/admin/confirm.html"
     title = _("Cancel flight")
 

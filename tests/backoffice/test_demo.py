@@ -3,6 +3,7 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 
 from fleet.models import AircraftType, Flight
+from refunds.models import Refund
 from sales.models import Booking
 
 pytestmark = pytest.mark.django_db
@@ -43,6 +44,8 @@ def test_demo_builds_a_network_and_running_it_twice_changes_nothing(settings, ca
     history = Flight.history.count()
     bookings = Booking.objects.count()
     assert bookings > 0 and Booking.objects.filter(status="ticketed").exists()
+    # Finance finds a real queue: refunds in every status.
+    assert set(Refund.objects.values_list("status", flat=True)) == {"requested", "approved", "rejected", "paid"}
     call_command("demo", days=60)
     assert Flight.objects.count() == flights
     assert Flight.history.count() == history
