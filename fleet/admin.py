@@ -151,7 +151,6 @@ class FlightForm(forms.ModelForm):
             "destination",
             "aircraft_type",
             "capacity",
-            "status",
         ]
 
     def __init__(self, *args, **kwargs):
@@ -253,7 +252,8 @@ class FlightAdmin(HistoryModelAdmin):
     search_fields = ["origin__code", "destination__code"]
     search_help_text = _("A designator (XB 1021, XB1021A) or an airport code.")
     autocomplete_fields = ["origin", "destination", "aircraft_type"]
-    readonly_fields = ["seats_sold", "departure_utc", "arrival_utc"]
+    # Status moves only through "Cancel flight" (refunds) and the departure page (flown tickets).
+    readonly_fields = ["status", "seats_sold", "departure_utc", "arrival_utc"]
     ordering = ["scheduled_departure"]
     list_per_page = 50
     list_max_show_all = 1000

@@ -63,6 +63,8 @@ class FareBucketForm(ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        if self.instance.pk and "fare_class" in self.changed_data:
+            self.add_error("fare_class", _("A bucket keeps its booking class: add a bucket for another class."))
         allocated = cleaned.get("seats_allocated")
         if self.instance.pk and allocated is not None:
             # Seats sold move under the booking services' locks: read them under the row lock.

@@ -45,7 +45,6 @@ def flight_form(origin, destination, aircraft, **overrides):
         "arrival_local_1": "10:20",
         "aircraft_type": aircraft.pk,
         "capacity": "",
-        "status": "scheduled",
         **NO_BUCKET_CHANGES,
     }
     data.update(overrides)
@@ -155,7 +154,6 @@ def test_saving_the_change_form_keeps_seats_sold_that_changed_meanwhile(client, 
         "arrival_local_1": form.initial["arrival_local"].time().isoformat(),
         "aircraft_type": flight.aircraft_type.pk,
         "capacity": "160",
-        "status": "scheduled",
         **NO_BUCKET_CHANGES,
     }
     assert client.post(url, data).status_code == 302
@@ -256,3 +254,11 @@ def test_date_range_filter_takes_whole_days_and_ignores_garbage(client, counter_
     assert response.context["cl"].result_count == 3
     response = client.get(url, {"scheduled_departure__range__gte": "not a date"})
     assert response.status_code == 200
+
+
+def test_the_flight_form_cannot_cancel_a_flight_behind_the_refunds(client, admin_role_user):
+    flight = FlightFactory()
+    client.force_login(admin_role_user)
+    url = reverse("admin:fleet_flight_change", args=[flight.pk])
+    form = client.get(url).context["adminform"].form
+    assert "status" not in form.fields

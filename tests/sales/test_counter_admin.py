@@ -330,3 +330,60 @@ def test_a_mangled_segment_is_a_404_not_a_server_error(counter_user, client, db)
     client.force_login(counter_user)
     assert client.get(NEW, {"segment": "abc:M"}).status_code == 404
     assert client.get(NEW, {"segment": "1:M", "adults": "many"}).status_code == 404
+
+
+def test_admin_cannot_allocate_below_seats_sold_or_change_a_buckets_class(
+    network, admin_role_user, counter_user, client
+):
+    from sales import services
+    from sales.models import FareBucket
+    from tests.sales.conftest import CONTACT, adults
+
+    _, flights = network
+    flight = flights[0]
+    services.book(
+        segments=[services.SegmentRequest(flight.pk, "M")], passengers=adults(2), agent=counter_user, **CONTACT
+    )
+    buckets = list(FareBucket.objects.filter(flight=flight).order_by("pk"))
+    client.force_login(admin_role_user)
+    url = reverse("admin:fleet_flight_change", args=[flight.pk])
+    form = client.get(url).context["adminform"].form
+    data = {
+        "carrier": "XB",
+        "number": flight.number,
+        "suffix": "",
+        "leg_number": 1,
+        "flight_date": flight.flight_date.isoformat(),
+        "origin": flight.origin_id,
+        "destination": flight.destination_id,
+        "departure_local_0": form.initial["departure_local"].date().isoformat(),
+        "departure_local_1": form.initial["departure_local"].time().isoformat(),
+        "arrival_local_0": form.initial["arrival_local"].date().isoformat(),
+        "arrival_local_1": form.initial["arrival_local"].time().isoformat(),
+        "aircraft_type": flight.aircraft_type_id,
+        "capacity": flight.capacity,
+        "fare_buckets-TOTAL_FORMS": "2",
+        "fare_buckets-INITIAL_FORMS": "2",
+        "fare_buckets-MIN_NUM_FORMS": "0",
+        "fare_buckets-MAX_NUM_FORMS": "1000",
+    }
+    for i, bucket in enumerate(buckets):
+        data.update(
+            {
+                f"fare_buckets-{i}-id": bucket.pk,
+                f"fare_buckets-{i}-flight": flight.pk,
+                f"fare_buckets-{i}-fare_class": bucket.fare_class_id,
+                f"fare_buckets-{i}-price": str(bucket.price),
+                f"fare_buckets-{i}-seats_allocated": bucket.seats_allocated,
+            }
+        )
+    m = next(i for i, b in enumerate(buckets) if b.fare_class.code == "M")
+    data[f"fare_buckets-{m}-seats_allocated"] = "1"
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "Cannot go below the 2 seats already sold." in response.content.decode()
+    data[f"fare_buckets-{m}-seats_allocated"] = "2"
+    data[f"fare_buckets-{m}-price"] = "95.00"
+    assert client.post(url, data).status_code == 302
+    bucket = FareBucket.objects.get(pk=buckets[m].pk)
+    assert (bucket.seats_allocated, bucket.price, bucket.seats_sold) == (2, Decimal("95.00"), 2)
