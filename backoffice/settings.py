@@ -310,6 +310,12 @@ UNFOLD = {
                 "title": _("Network and fleet"),
                 "items": [
                     {
+                        "title": _("Schedule and import"),
+                        "icon": "calendar_month",
+                        "link": reverse_lazy("admin:fleet_scheduleline_changelist"),
+                        "permission": _can("fleet.view_scheduleline"),
+                    },
+                    {
                         "title": _("Airports"),
                         "icon": "local_airport",
                         "link": reverse_lazy("admin:fleet_airport_changelist"),

@@ -10,7 +10,9 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from import_export.admin import ImportMixin
 from unfold.contrib.filters.admin import AutocompleteSelectFilter
+from unfold.contrib.import_export.forms import ImportForm
 from unfold.decorators import action, display
 from unfold.enums import ActionVariant
 from unfold.widgets import UnfoldAdminSplitDateTimeWidget
@@ -18,7 +20,8 @@ from unfold.widgets import UnfoldAdminSplitDateTimeWidget
 from backoffice.admin_base import HistoryModelAdmin
 from backoffice.admin_filters import DateRangeFilter
 from fleet import services
-from fleet.models import AircraftType, Airport, City, Flight
+from fleet.imports import SCHEDULE_FORMATS, ScheduleImportResource
+from fleet.models import AircraftType, Airport, City, Flight, ScheduleLine
 from fleet.timezones import format_local, format_local_time, local_to_utc, to_local
 from sales.admin import FareBucketInline
 from sales.documents import passenger_manifest_csv, passenger_manifest_pdf
@@ -376,3 +379,50 @@ class FlightAdmin(HistoryModelAdmin):
     )
     def status_display(self, obj):
         return obj.status, obj.get_status_display()
+
+
+@admin.register(ScheduleLine)
+class ScheduleLineAdmin(ImportMixin, HistoryModelAdmin):
+    """The published schedule. Lines come from imports (CSV, XLSX or SSIM), which also create the flights."""
+
+    import_form_class = ImportForm
+    formats = SCHEDULE_FORMATS
+    resource_classes = [ScheduleImportResource]
+    import_template_name = "fleet/admin/schedule_import.html"
+    list_display = [
+        "designator",
+        "leg_number",
+        "route",
+        "departure_time",
+        "arrival_time",
+        "days_of_operation",
+        "valid_from",
+        "valid_to",
+        "aircraft_type",
+        "capacity",
+    ]
+    list_select_related = ["origin", "destination", "aircraft_type"]
+    list_filter = [("valid_from", DateRangeFilter)]
+    list_filter_submit = True
+    search_fields = ["=number", "origin__code", "destination__code"]
+    ordering = ["carrier", "number", "suffix", "valid_from", "leg_number"]
+
+    def has_add_permission(self, request):
+        return False  # Lines come from a schedule import, which expands them into flights.
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_import_permission(self, request):
+        return request.user.has_perm("fleet.add_scheduleline")
+
+    @admin.display(description=_("flight"), ordering="number")
+    def designator(self, obj):
+        return f"{obj.carrier} {obj.number}{obj.suffix}"
+
+    @admin.display(description=_("route"))
+    def route(self, obj):
+        return f"{obj.origin.code}–{obj.destination.code}"

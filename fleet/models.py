@@ -181,3 +181,67 @@ class Flight(models.Model):
     @property
     def seats_left(self):
         return self.capacity - self.seats_sold
+
+
+days_of_operation = RegexValidator(
+    r"^(?=.*[1-7])[1 ][2 ][3 ][4 ][5 ][6 ][7 ]$",
+    _("Seven positions, Monday to Sunday: the day's digit where it operates, a space where not, e.g. '1 3 5 7'."),
+)
+
+
+class ScheduleLine(models.Model):
+    """One leg of a published schedule (SSIM-style); it expands into one flight per operating date."""
+
+    class TimeMode(models.TextChoices):
+        LOCAL = "local", _("Local times")
+        UTC = "utc", _("UTC")
+
+    carrier = models.CharField(_("carrier"), max_length=2, validators=[iata_carrier_code])
+    number = models.PositiveSmallIntegerField(
+        _("flight number"), validators=[MinValueValidator(1), MaxValueValidator(9999)]
+    )
+    suffix = models.CharField(
+        _("operational suffix"), max_length=1, blank=True, default="", validators=[operational_suffix]
+    )
+    itinerary_variation = models.CharField(_("itinerary variation"), max_length=2, blank=True, default="")
+    leg_number = models.PositiveSmallIntegerField(
+        _("leg"), default=1, validators=[MinValueValidator(1), MaxValueValidator(99)]
+    )
+    origin = models.ForeignKey(Airport, on_delete=models.PROTECT, related_name="+", verbose_name=_("origin"))
+    destination = models.ForeignKey(Airport, on_delete=models.PROTECT, related_name="+", verbose_name=_("destination"))
+    departure_time = models.TimeField(_("departure time"))
+    arrival_time = models.TimeField(_("arrival time"))
+    time_mode = models.CharField(_("times are"), max_length=5, choices=TimeMode.choices, default=TimeMode.LOCAL)
+    departure_day_offset = models.PositiveSmallIntegerField(
+        _("departure day offset"), default=0, validators=[MaxValueValidator(2)]
+    )
+    arrival_day_offset = models.PositiveSmallIntegerField(
+        _("arrival day offset"), null=True, blank=True, validators=[MaxValueValidator(2)]
+    )
+    days_of_operation = models.CharField(_("days of operation"), max_length=7, validators=[days_of_operation])
+    valid_from = models.DateField(_("valid from"))
+    valid_to = models.DateField(_("valid to"))
+    aircraft_type = models.ForeignKey(
+        AircraftType, on_delete=models.PROTECT, related_name="+", verbose_name=_("aircraft type")
+    )
+    capacity = models.PositiveSmallIntegerField(_("capacity"), null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("schedule line")
+        verbose_name_plural = _("schedule lines")
+        ordering = ["carrier", "number", "suffix", "valid_from", "leg_number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["carrier", "number", "suffix", "itinerary_variation", "leg_number", "valid_from"],
+                name="scheduleline_unique_leg_period",
+            ),
+            models.CheckConstraint(condition=Q(valid_to__gte=F("valid_from")), name="scheduleline_period_order"),
+            models.CheckConstraint(
+                condition=~Q(origin=F("destination")), name="scheduleline_origin_differs_from_destination"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.carrier} {self.number}{self.suffix} leg {self.leg_number} {self.valid_from}–{self.valid_to}"

@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import reverse
 
 from backoffice.roles import ADMIN, COUNTER_STAFF, FINANCE, ROLES
+from fleet.models import ScheduleLine
 from refunds.models import RefundRule
 from refunds.services import request_refund
 from sales import services
@@ -19,7 +20,13 @@ MODELS = sorted(f"{m._meta.app_label}.{m._meta.model_name}" for m in admin.site.
 
 # Records that are never added through a model form: bookings start from the
 # flight search, payments on a booking's page, tickets when seats are taken.
-ADDED_ELSEWHERE = {"sales.booking": 302, "sales.ticket": 403, "sales.payment": 403, "refunds.refund": 403}
+ADDED_ELSEWHERE = {
+    "sales.booking": 302,
+    "sales.ticket": 403,
+    "sales.payment": 403,
+    "refunds.refund": 403,
+    "fleet.scheduleline": 403,
+}
 
 
 def expected_status(role, model, page):
@@ -58,6 +65,18 @@ def objects(role_users):
     )
     return {
         "sales.booking": booking,
+        "fleet.scheduleline": ScheduleLine.objects.create(
+            carrier="XB",
+            number=1,
+            origin=flight.origin,
+            destination=flight.destination,
+            departure_time="08:00",
+            arrival_time="09:15",
+            days_of_operation="1234567",
+            valid_from="2026-12-01",
+            valid_to="2026-12-31",
+            aircraft_type=flight.aircraft_type,
+        ),
         "sales.ticket": ticket,
         "refunds.refund": refund,
         "refunds.refundrule": RefundRule.objects.create(fare_class=bucket.fare_class),

@@ -17,6 +17,7 @@ MATRIX = {
         "fleet.airport": MANAGE,
         "fleet.aircrafttype": MANAGE,
         "fleet.flight": {"add", "change", "view"},
+        "fleet.scheduleline": {"add", "view"},
         "auth.user": {"add", "change", "view"},
         "auth.group": V,
         "sales.fareclass": MANAGE,
@@ -105,6 +106,7 @@ def test_matrix_cell(role, model, action, role_users):
 
 
 REFERENCE_DATA = {
+    "scheduleline",
     "city",
     "airport",
     "aircrafttype",

@@ -1,0 +1,808 @@
+"""Schedule import: read schedule lines (IATA SSIM Chapter 7, CSV or XLSX), check every
+row, expand each line into dated flights and apply the result in one transaction.
+
+Nothing is written when any row is refused: the caller gets every row's reason.
+Local times become UTC per date with each airport's time zone, so daylight-saving
+changes land right. Importing the same file twice changes nothing.
+"""
+
+import datetime as dt
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
+
+from fleet.exceptions import FleetError
+from fleet.models import AircraftType, Airport, Flight, ScheduleLine
+from fleet.services import get_or_create_airport
+from fleet.timezones import local_to_utc, zone
+
+MAX_FILE_BYTES = 20 * 1024 * 1024
+SSIM_RECORD_LENGTH = 200
+BATCH = 5000
+MONTHS = {
+    m: i for i, m in enumerate(["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], 1)
+}
+TABLE_COLUMNS = [
+    "designator",
+    "leg",
+    "origin",
+    "destination",
+    "departure",
+    "arrival",
+    "arrival_day_offset",
+    "days",
+    "valid_from",
+    "valid_to",
+    "aircraft_type",
+    "capacity",
+]
+REQUIRED_COLUMNS = {
+    "designator",
+    "origin",
+    "destination",
+    "departure",
+    "arrival",
+    "days",
+    "valid_from",
+    "valid_to",
+    "aircraft_type",
+}
+OPTIONAL_COLUMNS = {"leg", "arrival_day_offset", "departure_day_offset", "capacity"}
+
+
+class ScheduleFileError(FleetError):
+    """The file as a whole cannot be read (empty, too big, not a schedule)."""
+
+
+@dataclass
+class RowError:
+    row: int
+    message: str
+
+    def __str__(self):
+        return f"row {self.row}: {self.message}" if self.row else self.message
+
+
+@dataclass
+class LineInput:
+    """One schedule line as read from its source, before the database is consulted."""
+
+    row: int
+    carrier: str
+    number: int
+    suffix: str
+    itinerary_variation: str
+    leg_number: int
+    origin: str
+    destination: str
+    departure_time: dt.time
+    arrival_time: dt.time
+    departure_day_offset: int
+    arrival_day_offset: int | None
+    days: str
+    valid_from: dt.date
+    valid_to: dt.date
+    aircraft_type: str
+    capacity: int | None
+    time_mode: str = ScheduleLine.TimeMode.LOCAL
+
+    @property
+    def designator(self):
+        return f"{self.carrier} {self.number}{self.suffix}"
+
+
+@dataclass
+class ParsedSchedule:
+    lines: list
+    errors: list
+    records_read: int = 0
+    segment_records: int = 0
+    format: str = ""
+
+
+@dataclass
+class ImportSummary:
+    format: str = ""
+    lines_read: int = 0
+    legs: int = 0
+    segment_records: int = 0
+    flights_created: int = 0
+    flights_updated: int = 0
+    flights_unchanged: int = 0
+    flights_cancelled: int = 0
+    refused: list = field(default_factory=list)
+    written: bool = False
+
+    @property
+    def ok(self):
+        return not self.refused
+
+    def lines(self):
+        out = [
+            f"Format: {self.format}",
+            f"Lines read: {self.lines_read} ({self.legs} flight legs, {self.segment_records} segment records)",
+            f"Flights created: {self.flights_created}",
+            f"Flights updated: {self.flights_updated}",
+            f"Flights unchanged: {self.flights_unchanged}",
+            f"Flights cancelled: {self.flights_cancelled}",
+            f"Rows refused: {len(self.refused)}",
+        ]
+        out += [f"  {error}" for error in self.refused]
+        return out
+
+
+# --- Reading ------------------------------------------------------------------
+
+
+def _ssim_date(text):
+    day, month, year = text[:2], text[2:5], text[5:7]
+    if not (day.isdigit() and year.isdigit() and month in MONTHS):
+        raise ValueError(f"{text!r} is not a date (DDMMMYY)")
+    return dt.date(2000 + int(year), MONTHS[month], int(day))
+
+
+def _hhmm(text):
+    if not re.fullmatch(r"\d{4}", text or ""):
+        raise ValueError(f"{text!r} is not a time (HHMM)")
+    hours, minutes = int(text[:2]), int(text[2:])
+    if hours > 23 or minutes > 59:
+        raise ValueError(f"{text!r} is not a time of day")
+    return dt.time(hours, minutes)
+
+
+def _days(text):
+    """Canonical seven-position days of operation ('1 3 5 7'), from positional or compact ('1357') forms."""
+    raw = str(text or "").strip() if not isinstance(text, int | float) else str(int(text))
+    if len(raw) == 7 and all(ch == " " or ch == str(i) for i, ch in enumerate(raw, 1)) and raw.strip():
+        return raw
+    compact = raw.replace(" ", "").replace(".", "")
+    if not compact or not compact.isdigit() or set(compact) - set("1234567") or list(compact) != sorted(set(compact)):
+        raise ValueError(f"{text!r} is not a days-of-operation pattern (e.g. 1234567 or '1 3 5  ')")
+    return "".join(str(i) if str(i) in compact else " " for i in range(1, 8))
+
+
+def _capacity_from_configuration(text):
+    """'W18Y112VVCGO' -> 130: the cabin counts before the aircraft version ('VV...')."""
+    cabins = text.split("VV", 1)[0].strip()
+    counts = re.findall(r"[A-Z](\d{1,3})", cabins)
+    return sum(int(c) for c in counts) or None
+
+
+def _date_variation(char, what):
+    if char in (" ", "0"):
+        return 0
+    if char in ("1", "2"):
+        return int(char)
+    raise ValueError(f"{what} date variation {char!r} is not supported (0, 1 or 2)")
+
+
+def read_ssim(data):
+    """Parse an IATA SSIM Chapter 7 file (200-byte fixed records)."""
+    try:
+        text = data.decode("ascii")
+    except UnicodeDecodeError as error:
+        raise ScheduleFileError("This is not an SSIM file: SSIM is plain ASCII text.") from error
+    records = [r.rstrip("\r") for r in text.split("\n")]
+    while records and not records[-1]:
+        records.pop()
+    parsed = ParsedSchedule(lines=[], errors=[], records_read=len(records), format="IATA SSIM")
+    if not records:
+        raise ScheduleFileError("The file is empty.")
+    if not records[0].startswith("1"):
+        raise ScheduleFileError("This is not an SSIM file: it does not start with a header record (type 1).")
+    time_mode = ScheduleLine.TimeMode.LOCAL
+    carriers = 0
+    trailers = 0
+    for number, record in enumerate(records, 1):
+        if len(record) != SSIM_RECORD_LENGTH:
+            parsed.errors.append(
+                RowError(number, f"record is {len(record)} bytes long; SSIM records are {SSIM_RECORD_LENGTH}")
+            )
+            continue
+        kind = record[0]
+        if kind in "10":
+            continue
+        if kind == "2":
+            carriers += 1
+            if record[1] not in "UL":
+                parsed.errors.append(RowError(number, f"time mode {record[1]!r} is neither U (UTC) nor L (local)"))
+            time_mode = ScheduleLine.TimeMode.UTC if record[1] == "U" else ScheduleLine.TimeMode.LOCAL
+        elif kind == "3":
+            if not carriers:
+                parsed.errors.append(RowError(number, "flight leg record before any carrier record (type 2)"))
+                continue
+            try:
+                parsed.lines.append(_ssim_leg(number, record, time_mode))
+            except ValueError as error:
+                parsed.errors.append(RowError(number, str(error)))
+        elif kind == "4":
+            parsed.segment_records += 1
+        elif kind == "5":
+            trailers += 1
+        else:
+            parsed.errors.append(RowError(number, f"unknown record type {kind!r}"))
+    if not carriers:
+        parsed.errors.append(RowError(0, "no carrier record (type 2): this is not a complete SSIM file"))
+    if not trailers:
+        parsed.errors.append(RowError(0, "no trailer record (type 5): the file looks truncated"))
+    return parsed
+
+
+def _ssim_leg(number, r, time_mode):
+    suffix = r[1].strip()
+    carrier = r[2:5].strip()
+    if not re.fullmatch(r"(?=.*[A-Z])[A-Z0-9]{2}", carrier):
+        raise ValueError(f"airline designator {r[2:5]!r} is not a two-character IATA code")
+    if suffix and not re.fullmatch(r"[A-Z]", suffix):
+        raise ValueError(f"operational suffix {suffix!r} is not a letter")
+    if not r[5:9].strip().isdigit() or not 1 <= int(r[5:9]) <= 9999:
+        raise ValueError(f"flight number {r[5:9]!r} is not 1 to 9999")
+    if not r[11:13].isdigit() or int(r[11:13]) < 1:
+        raise ValueError(f"leg sequence {r[11:13]!r} is not a number")
+    if r[35] not in " 1":
+        raise ValueError(f"frequency rate {r[35]!r} is not supported (weekly only)")
+    capacity = _capacity_from_configuration(r[172:192])
+    return LineInput(
+        row=number,
+        carrier=carrier,
+        number=int(r[5:9]),
+        suffix=suffix,
+        itinerary_variation=r[9:11].strip(),
+        leg_number=int(r[11:13]),
+        origin=r[36:39],
+        destination=r[54:57],
+        departure_time=_hhmm(r[39:43]),
+        arrival_time=_hhmm(r[61:65]),
+        departure_day_offset=_date_variation(r[192], "departure"),
+        arrival_day_offset=_date_variation(r[193], "arrival") if r[193] != " " else None,
+        days=_days(r[28:35]),
+        valid_from=_ssim_date(r[14:21]),
+        valid_to=_ssim_date(r[21:28]),
+        aircraft_type=r[72:75].strip(),
+        capacity=capacity,
+        time_mode=time_mode,
+    )
+
+
+_FORMULA = re.compile(r"^[=@]|^[+-](?!\d)")
+_DESIGNATOR = re.compile(r"^\s*([A-Z0-9]{2})\s*(\d{1,4})([A-Z]?)\s*$")
+
+
+def read_table(rows, headers, *, format_name, formula_cells=()):
+    """Schedule lines from a table (CSV or XLSX): a header row, then one line per row.
+
+    Row numbers count the header as row 1, as a spreadsheet shows them.
+    """
+    parsed = ParsedSchedule(lines=[], errors=[], records_read=len(rows), format=format_name)
+    names = [str(h or "").strip().lower().replace(" ", "_") for h in headers]
+    unknown = [n for n in names if n and n not in REQUIRED_COLUMNS | OPTIONAL_COLUMNS]
+    missing = sorted(REQUIRED_COLUMNS - set(names))
+    if unknown or missing:
+        problems = []
+        if missing:
+            problems.append("missing column(s): " + ", ".join(missing))
+        if unknown:
+            problems.append("unknown column(s): " + ", ".join(unknown))
+        parsed.errors.append(RowError(1, "; ".join(problems) + f". Expected: {', '.join(TABLE_COLUMNS)}"))
+        return parsed
+    formula_rows = set(formula_cells)
+    for number, values in enumerate(rows, 2):
+        cells = dict(zip(names, values, strict=False))
+        if all(v in (None, "") for v in cells.values()):
+            continue
+        if number in formula_rows or any(isinstance(v, str) and _FORMULA.match(v.strip()) for v in cells.values()):
+            parsed.errors.append(RowError(number, "a cell holds a formula; enter values only"))
+            continue
+        try:
+            parsed.lines.append(_table_line(number, cells))
+        except ValueError as error:
+            parsed.errors.append(RowError(number, str(error)))
+    if not parsed.lines and not parsed.errors:
+        raise ScheduleFileError("The file holds no schedule line.")
+    return parsed
+
+
+def _cell_text(cells, name):
+    value = cells.get(name)
+    return "" if value is None else str(value).strip()
+
+
+def _cell_date(cells, name):
+    value = cells.get(name)
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = _cell_text(cells, name)
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y"):
+        try:
+            return dt.datetime.strptime(text, pattern).date()
+        except ValueError:
+            pass
+    try:
+        return _ssim_date(text.upper())
+    except ValueError:
+        raise ValueError(f"{name}: {text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _cell_time(cells, name):
+    value = cells.get(name)
+    if isinstance(value, dt.datetime):
+        return value.time().replace(second=0, microsecond=0)
+    if isinstance(value, dt.time):
+        return value.replace(second=0, microsecond=0)
+    text = _cell_text(cells, name)
+    match = re.fullmatch(r"(\d{1,2}):?(\d{2})(?::00)?", text)
+    if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+        raise ValueError(f"{name}: {text!r} is not a time (HH:MM)")
+    return dt.time(int(match.group(1)), int(match.group(2)))
+
+
+def _cell_int(cells, name, *, low, high, default=None):
+    text = _cell_text(cells, name)
+    if text == "":
+        return default
+    text = text.lstrip("+")
+    if text.endswith(".0"):
+        text = text[:-2]
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise ValueError(f"{name}: {text!r} is not a whole number from {low} to {high}")
+    return int(text)
+
+
+def _table_line(number, cells):
+    match = _DESIGNATOR.match(_cell_text(cells, "designator").upper())
+    if not match or not 1 <= int(match.group(2)) <= 9999:
+        raise ValueError(f"designator: {_cell_text(cells, 'designator')!r} is not a flight designator (e.g. XB 1021)")
+    carrier, flight_number, suffix = match.groups()
+    try:
+        days = _days(cells.get("days"))
+    except ValueError as error:
+        raise ValueError(f"days: {error}") from None
+    return LineInput(
+        row=number,
+        carrier=carrier,
+        number=int(flight_number),
+        suffix=suffix,
+        itinerary_variation="",
+        leg_number=_cell_int(cells, "leg", low=1, high=99, default=1),
+        origin=_cell_text(cells, "origin").upper(),
+        destination=_cell_text(cells, "destination").upper(),
+        departure_time=_cell_time(cells, "departure"),
+        arrival_time=_cell_time(cells, "arrival"),
+        departure_day_offset=_cell_int(cells, "departure_day_offset", low=0, high=2, default=0),
+        arrival_day_offset=_cell_int(cells, "arrival_day_offset", low=0, high=2),
+        days=days,
+        valid_from=_cell_date(cells, "valid_from"),
+        valid_to=_cell_date(cells, "valid_to"),
+        aircraft_type=_cell_text(cells, "aircraft_type").upper(),
+        capacity=_cell_int(cells, "capacity", low=1, high=999),
+    )
+
+
+def read_file(data, *, name=""):
+    """Detect the format (SSIM, XLSX or CSV) and read the schedule lines."""
+    if not data:
+        raise ScheduleFileError("The file is empty.")
+    if len(data) > MAX_FILE_BYTES:
+        raise ScheduleFileError(
+            f"The file is {len(data) / 1024 / 1024:.1f} MB; a schedule file may be at most "
+            f"{MAX_FILE_BYTES // 1024 // 1024} MB. Split the season."
+        )
+    if data[:2] == b"PK":
+        return read_xlsx(data)
+    head = data[: SSIM_RECORD_LENGTH + 2]
+    if head[:1] == b"1" and (
+        len(data.split(b"\n", 1)[0].rstrip(b"\r")) == SSIM_RECORD_LENGTH or name.lower().endswith(".ssim")
+    ):
+        return read_ssim(data)
+    if name.lower().endswith(".ssim"):
+        return read_ssim(data)
+    return read_csv(data)
+
+
+def read_csv(data):
+    import csv
+    import io
+
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ScheduleFileError("This is neither an SSIM file nor a UTF-8 CSV file.") from error
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows or not any(cell.strip() for cell in rows[0]):
+        raise ScheduleFileError("The file is empty.")
+    return read_table(rows[1:], rows[0], format_name="CSV")
+
+
+def read_xlsx(data):
+    import io
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        # Formulas are read as formulas (not their cached values) so that they can be refused.
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
+        raise ScheduleFileError("This file is not a readable XLSX workbook.") from error
+    sheet = workbook.worksheets[0]
+    rows = []
+    formula_rows = []
+    for number, row in enumerate(sheet.iter_rows(), 1):
+        values = []
+        for cell in row:
+            if cell.data_type == "f":
+                formula_rows.append(number)
+            values.append(cell.value)
+        rows.append(values)
+    workbook.close()
+    if not rows:
+        raise ScheduleFileError("The workbook's first sheet is empty.")
+    return read_table(rows[1:], rows[0], format_name="XLSX", formula_cells=formula_rows)
+
+
+# --- Checking against the database --------------------------------------------
+
+
+@dataclass
+class CheckedLine:
+    source: LineInput
+    origin: Airport
+    destination: Airport
+    aircraft_type: AircraftType
+
+    @property
+    def capacity(self):
+        return self.source.capacity or self.aircraft_type.total_seats
+
+
+def check_lines(parsed, *, user):
+    """Resolve stations (creating airports from airportsdata) and aircraft types; check each line."""
+    errors = list(parsed.errors)
+    types = {t.code: t for t in AircraftType.objects.all()}
+    airports = {}
+    checked = []
+    for line in parsed.lines:
+        problems = []
+        if line.valid_to < line.valid_from:
+            problems.append(f"the period ends ({line.valid_to}) before it starts ({line.valid_from})")
+        elif (line.valid_to - line.valid_from).days > 800:
+            problems.append("a period longer than two years")
+        resolved = []
+        for label, code in (("origin", line.origin), ("destination", line.destination)):
+            if code not in airports:
+                try:
+                    airports[code] = get_or_create_airport(code=code, user=user)
+                except FleetError as error:
+                    airports[code] = error
+            found = airports[code]
+            if isinstance(found, FleetError):
+                problems.append(f"{label}: {found}")
+            resolved.append(found)
+        if line.origin == line.destination:
+            problems.append("origin and destination are the same airport")
+        aircraft_type = types.get(line.aircraft_type)
+        if aircraft_type is None:
+            problems.append(f"aircraft type {line.aircraft_type!r} is not known; add it under Aircraft types first")
+        if problems:
+            errors.append(RowError(line.row, "; ".join(problems)))
+            continue
+        checked.append(CheckedLine(line, resolved[0], resolved[1], aircraft_type))
+    return checked, errors
+
+
+# --- Expansion and planning ---------------------------------------------------
+
+
+@dataclass
+class PlannedFlight:
+    line: CheckedLine
+    flight_date: dt.date
+    departure: dt.datetime
+    arrival: dt.datetime
+
+    @property
+    def key(self):
+        s = self.line.source
+        return (s.carrier, s.number, s.suffix, self.flight_date, s.leg_number)
+
+
+def _instant(day, time, airport, mode):
+    if mode == ScheduleLine.TimeMode.UTC:
+        return dt.datetime.combine(day, time, tzinfo=dt.UTC)
+    return local_to_utc(day, time, zone(airport.time_zone))
+
+
+def expand(checked):
+    """Every dated flight the lines describe, and the rows that contradict each other or themselves."""
+    planned = {}
+    owner = {}
+    errors = {}
+    for line in checked:
+        s = line.source
+        day = s.valid_from
+        while day <= s.valid_to:
+            if s.days[day.weekday()] != " ":
+                departure = _instant(
+                    day + dt.timedelta(days=s.departure_day_offset), s.departure_time, line.origin, s.time_mode
+                )
+                offset = s.arrival_day_offset if s.arrival_day_offset is not None else s.departure_day_offset
+                arrival = _instant(day + dt.timedelta(days=offset), s.arrival_time, line.destination, s.time_mode)
+                if s.arrival_day_offset is None and arrival <= departure:
+                    # No day offset given and the arrival would come first: it lands the next day.
+                    arrival = _instant(
+                        day + dt.timedelta(days=offset + 1), s.arrival_time, line.destination, s.time_mode
+                    )
+                if arrival <= departure:
+                    errors.setdefault(s.row, f"on {day} the arrival is not after the departure")
+                else:
+                    flight = PlannedFlight(line, day, departure, arrival)
+                    if flight.key in planned and owner[flight.key] != s.row:
+                        other = owner[flight.key]
+                        what = f"{s.designator} leg {s.leg_number} on {day}"
+                        errors.setdefault(s.row, f"contradicts row {other}: both describe {what}")
+                        errors.setdefault(other, f"contradicts row {s.row}: both describe {what}")
+                    else:
+                        planned[flight.key] = flight
+                        owner[flight.key] = s.row
+            day += dt.timedelta(days=1)
+    return planned, [RowError(row, message) for row, message in sorted(errors.items())]
+
+
+@dataclass
+class Plan:
+    create: list = field(default_factory=list)
+    update: list = field(default_factory=list)  # (flight id, PlannedFlight)
+    cancel: list = field(default_factory=list)  # flight ids
+    unchanged: int = 0
+    errors: list = field(default_factory=list)
+
+
+_EXISTING_FIELDS = (
+    "id",
+    "carrier",
+    "number",
+    "suffix",
+    "flight_date",
+    "leg_number",
+    "origin_id",
+    "destination_id",
+    "scheduled_departure",
+    "scheduled_arrival",
+    "aircraft_type_id",
+    "capacity",
+    "seats_sold",
+    "status",
+)
+
+
+def plan(planned, checked, *, now):
+    """Compare the expansion with the flights in the database."""
+    result = Plan()
+    if not planned:
+        return result
+    designators = {(c.source.carrier, c.source.number, c.source.suffix) for c in checked}
+    first = min(c.source.valid_from for c in checked)
+    last = max(c.source.valid_to for c in checked) + dt.timedelta(days=2)
+    numbers = {number for _, number, _ in designators}
+    existing = {}
+    rows = (
+        Flight.objects.filter(flight_date__gte=first, flight_date__lte=last, number__in=numbers)
+        .values_list(*_EXISTING_FIELDS)
+        .iterator(chunk_size=10000)
+    )
+    for row in rows:
+        record = dict(zip(_EXISTING_FIELDS, row, strict=True))
+        if (record["carrier"], record["number"], record["suffix"]) in designators:
+            existing[
+                (record["carrier"], record["number"], record["suffix"], record["flight_date"], record["leg_number"])
+            ] = record
+    refused = defaultdict(list)
+    for key, flight in planned.items():
+        current = existing.get(key)
+        if current is None:
+            result.create.append(flight)
+            continue
+        line = flight.line
+        same_route = (current["origin_id"], current["destination_id"]) == (line.origin.pk, line.destination.pk)
+        same_times = (current["scheduled_departure"], current["scheduled_arrival"]) == (
+            flight.departure,
+            flight.arrival,
+        )
+        same_aircraft = (current["aircraft_type_id"], current["capacity"]) == (line.aircraft_type.pk, line.capacity)
+        if same_route and same_times and same_aircraft:
+            result.unchanged += 1
+            continue
+        what = f"{line.source.designator} leg {line.source.leg_number} on {flight.flight_date}"
+        if current["status"] != Flight.Status.SCHEDULED:
+            refused[line.source.row].append(f"{what} is {current['status']}: an import does not change it")
+        elif current["scheduled_departure"] <= now:
+            refused[line.source.row].append(f"{what} has already left: an import does not change it")
+        elif current["seats_sold"] and not (same_route and same_times):
+            refused[line.source.row].append(f"would move {what}, which has {current['seats_sold']} seat(s) sold")
+        elif line.capacity < current["seats_sold"]:
+            refused[line.source.row].append(
+                f"would shrink {what} to {line.capacity} seats; {current['seats_sold']} are sold"
+            )
+        else:
+            result.update.append((current["id"], flight))
+    rows_by_designator = {}
+    for c in checked:
+        rows_by_designator.setdefault((c.source.carrier, c.source.number, c.source.suffix), c.source.row)
+    for key, current in existing.items():
+        if key in planned or current["status"] != Flight.Status.SCHEDULED or current["scheduled_departure"] <= now:
+            continue
+        designator = key[:3]
+        what = f"{designator[0]} {designator[1]}{designator[2]} leg {key[4]} on {key[3]}"
+        if current["seats_sold"]:
+            refused[rows_by_designator[designator]].append(
+                f"would cancel {what}, which has {current['seats_sold']} seat(s) sold"
+            )
+        else:
+            result.cancel.append(current["id"])
+    for row, messages in sorted(refused.items()):
+        shown = messages[:3] + ([f"and {len(messages) - 3} more"] if len(messages) > 3 else [])
+        result.errors.append(RowError(row, "; ".join(shown)))
+    return result
+
+
+# --- Applying -----------------------------------------------------------------
+
+
+def _flight(flight):
+    line = flight.line
+    s = line.source
+    return Flight(
+        carrier=s.carrier,
+        number=s.number,
+        suffix=s.suffix,
+        leg_number=s.leg_number,
+        flight_date=flight.flight_date,
+        origin=line.origin,
+        destination=line.destination,
+        scheduled_departure=flight.departure,
+        scheduled_arrival=flight.arrival,
+        aircraft_type=line.aircraft_type,
+        capacity=line.capacity,
+    )
+
+
+def _save_lines(checked, user):
+    """Keep the imported lines as the schedule of record: upsert by designator, leg and period."""
+    current = {
+        (line.carrier, line.number, line.suffix, line.itinerary_variation, line.leg_number, line.valid_from): line
+        for line in ScheduleLine.objects.filter(number__in={c.source.number for c in checked})
+    }
+    new, changed = [], []
+    for c in checked:
+        s = c.source
+        values = {
+            "origin": c.origin,
+            "destination": c.destination,
+            "departure_time": s.departure_time,
+            "arrival_time": s.arrival_time,
+            "time_mode": s.time_mode,
+            "departure_day_offset": s.departure_day_offset,
+            "arrival_day_offset": s.arrival_day_offset,
+            "days_of_operation": s.days,
+            "valid_to": s.valid_to,
+            "aircraft_type": c.aircraft_type,
+            "capacity": s.capacity,
+        }
+        key = (s.carrier, s.number, s.suffix, s.itinerary_variation, s.leg_number, s.valid_from)
+        line = current.get(key)
+        if line is None:
+            new.append(
+                ScheduleLine(
+                    carrier=s.carrier,
+                    number=s.number,
+                    suffix=s.suffix,
+                    itinerary_variation=s.itinerary_variation,
+                    leg_number=s.leg_number,
+                    valid_from=s.valid_from,
+                    **values,
+                )
+            )
+        elif any(getattr(line, name) != value for name, value in values.items()):
+            for name, value in values.items():
+                setattr(line, name, value)
+            changed.append(line)
+    bulk_create_with_history(new, ScheduleLine, batch_size=BATCH, default_user=user)
+    if changed:
+        fields = [
+            "origin",
+            "destination",
+            "departure_time",
+            "arrival_time",
+            "time_mode",
+            "departure_day_offset",
+            "arrival_day_offset",
+            "days_of_operation",
+            "valid_to",
+            "aircraft_type",
+            "capacity",
+        ]
+        ScheduleLine.objects.bulk_update(changed, fields, batch_size=BATCH)
+        ScheduleLine.history.bulk_history_create(changed, update=True, default_user=user)
+
+
+def apply(result, checked, *, user, progress=None):
+    """Write the plan: new flights (with their fare buckets), changed ones, cancelled ones. With history."""
+    from sales.services import open_sales
+
+    _save_lines(checked, user)
+    done = 0
+    total = len(result.create) + len(result.update) + len(result.cancel)
+    for start in range(0, len(result.create), BATCH):
+        batch = [_flight(f) for f in result.create[start : start + BATCH]]
+        created = bulk_create_with_history(batch, Flight, batch_size=BATCH, default_user=user)
+        open_sales(flights=created, user=user)
+        done += len(batch)
+        if progress:
+            progress(done, total)
+    for start in range(0, len(result.update), BATCH):
+        chunk = result.update[start : start + BATCH]
+        flights = Flight.objects.in_bulk([flight_id for flight_id, _ in chunk])
+        changed = []
+        for flight_id, planned_flight in chunk:
+            flight = flights[flight_id]
+            line = planned_flight.line
+            flight.origin = line.origin
+            flight.destination = line.destination
+            flight.scheduled_departure = planned_flight.departure
+            flight.scheduled_arrival = planned_flight.arrival
+            flight.aircraft_type = line.aircraft_type
+            flight.capacity = line.capacity
+            changed.append(flight)
+        fields = ["origin", "destination", "scheduled_departure", "scheduled_arrival", "aircraft_type", "capacity"]
+        Flight.objects.bulk_update(changed, fields, batch_size=BATCH)
+        Flight.history.bulk_history_create(changed, update=True, default_user=user)
+        done += len(chunk)
+        if progress:
+            progress(done, total)
+    for start in range(0, len(result.cancel), BATCH):
+        flights = list(Flight.objects.filter(pk__in=result.cancel[start : start + BATCH], seats_sold=0))
+        for flight in flights:
+            flight.status = Flight.Status.CANCELLED
+        Flight.objects.bulk_update(flights, ["status"], batch_size=BATCH)
+        Flight.history.bulk_history_create(flights, update=True, default_user=user)
+        done += len(flights)
+        if progress:
+            progress(done, total)
+
+
+def import_schedule(parsed, *, user, dry_run=False, now=None, progress=None):
+    """Check, expand, plan and (unless dry_run or anything is refused) apply, in one transaction."""
+    now = now or timezone.now()
+    summary = ImportSummary(
+        format=parsed.format,
+        lines_read=parsed.records_read,
+        legs=len(parsed.lines),
+        segment_records=parsed.segment_records,
+    )
+    with transaction.atomic():
+        checked, errors = check_lines(parsed, user=user)
+        planned, contradictions = expand(checked)
+        errors += contradictions
+        contradicted = {e.row for e in contradictions}
+        if contradicted:
+            planned = {k: f for k, f in planned.items() if f.line.source.row not in contradicted}
+        result = plan(planned, checked, now=now)
+        errors += result.errors
+        summary.refused = sorted(errors, key=lambda e: e.row)
+        summary.flights_created = len(result.create)
+        summary.flights_updated = len(result.update)
+        summary.flights_unchanged = result.unchanged
+        summary.flights_cancelled = len(result.cancel)
+        if summary.refused or dry_run:
+            # Airports found in airportsdata along the way are not kept either: all or nothing.
+            transaction.set_rollback(True)
+            return summary
+        apply(result, checked, user=user, progress=progress)
+        summary.written = True
+    return summary
