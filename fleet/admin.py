@@ -20,6 +20,7 @@ from unfold.widgets import UnfoldAdminSplitDateTimeWidget
 from backoffice.admin_base import HistoryModelAdmin
 from backoffice.admin_filters import DateRangeFilter
 from fleet import services
+from fleet.exceptions import FleetError
 from fleet.imports import SCHEDULE_FORMATS, ScheduleImportResource
 from fleet.models import AircraftType, Airport, City, Flight, ScheduleLine
 from fleet.timezones import format_local, format_local_time, local_to_utc, to_local
@@ -418,6 +419,13 @@ class ScheduleLineAdmin(ImportMixin, HistoryModelAdmin):
 
     def has_import_permission(self, request):
         return request.user.has_perm("fleet.add_scheduleline")
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        # Say what is wrong with the file, not just which exception was raised.
+        if isinstance(e, FleetError):
+            form.add_error("import_file", str(e))
+        else:
+            super().add_data_read_fail_error_to_form(form, e)
 
     @admin.display(description=_("flight"), ordering="number")
     def designator(self, obj):

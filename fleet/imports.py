@@ -24,6 +24,9 @@ class ScheduleFormat(Format):
     title = ""
     extension = ""
 
+    def __init__(self, encoding=None):
+        self.encoding = encoding
+
     def get_title(self):
         return self.title
 
@@ -35,6 +38,9 @@ class ScheduleFormat(Format):
 
     def get_read_mode(self):
         return "rb"
+
+    def can_import(self):
+        return True
 
     def can_export(self):
         return False

@@ -15,7 +15,7 @@ from tests.sales.conftest import CONTACT, adults
 pytestmark = pytest.mark.django_db
 
 SAMPLE = Path(__file__).resolve().parents[2] / "fixtures" / "ssim" / "sample.ssim"
-HEADER = "designator,leg,origin,destination,departure,arrival,arrival_day_offset,days,valid_from,valid_to,aircraft_type,capacity"
+HEADER = ",".join(schedule.TABLE_COLUMNS)
 
 
 @pytest.fixture
