@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history
 
+from backoffice.history import bulk_create_with_history, bulk_history_update
 from fleet.exceptions import FleetError
 from fleet.models import AircraftType, Airport, Flight, ScheduleLine
 from fleet.services import get_or_create_airport
@@ -712,7 +712,7 @@ def _save_lines(checked, user):
             for name, value in values.items():
                 setattr(line, name, value)
             changed.append(line)
-    bulk_create_with_history(new, ScheduleLine, batch_size=BATCH, default_user=user)
+    bulk_create_with_history(new, ScheduleLine, batch_size=BATCH, user=user)
     if changed:
         fields = [
             "origin",
@@ -728,7 +728,7 @@ def _save_lines(checked, user):
             "capacity",
         ]
         ScheduleLine.objects.bulk_update(changed, fields, batch_size=BATCH)
-        ScheduleLine.history.bulk_history_create(changed, update=True, default_user=user)
+        bulk_history_update(changed, ScheduleLine, user=user)
 
 
 def apply(result, checked, *, user, progress=None):
@@ -740,7 +740,7 @@ def apply(result, checked, *, user, progress=None):
     total = len(result.create) + len(result.update) + len(result.cancel)
     for start in range(0, len(result.create), BATCH):
         batch = [_flight(f) for f in result.create[start : start + BATCH]]
-        created = bulk_create_with_history(batch, Flight, batch_size=BATCH, default_user=user)
+        created = bulk_create_with_history(batch, Flight, batch_size=BATCH, user=user)
         open_sales(flights=created, user=user)
         done += len(batch)
         if progress:
@@ -761,7 +761,7 @@ def apply(result, checked, *, user, progress=None):
             changed.append(flight)
         fields = ["origin", "destination", "scheduled_departure", "scheduled_arrival", "aircraft_type", "capacity"]
         Flight.objects.bulk_update(changed, fields, batch_size=BATCH)
-        Flight.history.bulk_history_create(changed, update=True, default_user=user)
+        bulk_history_update(changed, Flight, user=user)
         done += len(chunk)
         if progress:
             progress(done, total)
@@ -770,7 +770,7 @@ def apply(result, checked, *, user, progress=None):
         for flight in flights:
             flight.status = Flight.Status.CANCELLED
         Flight.objects.bulk_update(flights, ["status"], batch_size=BATCH)
-        Flight.history.bulk_history_create(flights, update=True, default_user=user)
+        bulk_history_update(flights, Flight, user=user)
         done += len(flights)
         if progress:
             progress(done, total)

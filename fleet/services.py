@@ -6,8 +6,8 @@ from functools import lru_cache
 
 import airportsdata
 from django.db import transaction
-from simple_history.utils import bulk_create_with_history
 
+from backoffice.history import bulk_create_with_history
 from fleet.exceptions import CapacityBelowSeatsSold, UnknownAirport
 from fleet.models import Airport, City, Flight
 from fleet.timezones import local_to_utc
@@ -100,13 +100,13 @@ def load_airports(*, user):
         if city_code not in cities and city_code not in new_cities:
             new_cities[city_code] = City(code=city_code, name=city_name[:100], country=country)
         pending.append((code, record, city_code))
-    bulk_create_with_history(list(new_cities.values()), City, batch_size=1000, default_user=user)
+    bulk_create_with_history(list(new_cities.values()), City, batch_size=1000, user=user)
     cities.update({city.code: city for city in City.objects.filter(code__in=new_cities)})
     new_airports = [
         Airport(code=code, name=record["name"][:120], city=cities[city_code], time_zone=record["tz"])
         for code, record, city_code in pending
     ]
-    bulk_create_with_history(new_airports, Airport, batch_size=1000, default_user=user)
+    bulk_create_with_history(new_airports, Airport, batch_size=1000, user=user)
     return LoadResult(cities_created=len(new_cities), airports_created=len(new_airports), airports_skipped=skipped)
 
 
@@ -203,5 +203,5 @@ def create_flights(*, legs, user):
             capacity=leg.capacity or leg.aircraft_type.total_seats,
         )
         new.append(flight)
-    bulk_create_with_history(new, Flight, batch_size=2000, default_user=user)
+    bulk_create_with_history(new, Flight, batch_size=2000, user=user)
     return len(new)

@@ -13,8 +13,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history
 
+from backoffice.history import bulk_create_with_history
 from fleet.models import Flight
 from refunds.exceptions import RefundError, RefundNotAllowed, TryAgain
 from refunds.models import Refund, RefundRule
@@ -337,7 +337,7 @@ def cancel_flight(*, flight, user, now=None):
         for ticket in open_tickets
         if ticket.pk not in already
     ]
-    bulk_create_with_history(refunds, Refund, batch_size=500, default_user=user)
+    bulk_create_with_history(refunds, Refund, batch_size=500, user=user)
     released = sum(1 for t in open_tickets if t.holds_seat)
     sales.close_tickets(open_tickets, Ticket.Status.REFUNDED, user)
     for booking in Booking.objects.filter(tickets__in=open_tickets).distinct():

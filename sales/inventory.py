@@ -11,6 +11,7 @@ from collections import Counter
 
 from django.db import connection
 
+from backoffice.history import bulk_history_update
 from fleet.models import Flight
 from sales.exceptions import BucketClosed, FlightNotBookable, SoldOut
 from sales.models import FareBucket
@@ -35,8 +36,7 @@ def _run(model, sql, params):
 
 
 def _write_history(model, rows, user):
-    if rows:
-        model.history.bulk_history_create(rows, update=True, default_user=user)
+    bulk_history_update(rows, model, user=user)
 
 
 def take_seats(*, seats_by_bucket, sales_close_before, now, user):

@@ -19,8 +19,8 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history
 
+from backoffice.history import bulk_create_with_history, bulk_history_update
 from fleet.models import Flight
 from sales import inventory
 from sales.exceptions import (
@@ -255,7 +255,7 @@ def book(*, segments, passengers, contact_name, contact_email, contact_phone, ag
         for p, s, g, t, k, _ in people
         if k != Passenger.Type.INFANT
     ]
-    seated = bulk_create_with_history(seated, Passenger, default_user=agent)
+    seated = bulk_create_with_history(seated, Passenger, user=agent)
     by_position = {p.position: p for p in seated}
     infants = [
         Passenger(
@@ -270,7 +270,7 @@ def book(*, segments, passengers, contact_name, contact_email, contact_phone, ag
         for p, s, g, t, k, lap in people
         if k == Passenger.Type.INFANT
     ]
-    infants = bulk_create_with_history(infants, Passenger, default_user=agent) if infants else []
+    infants = bulk_create_with_history(infants, Passenger, user=agent) if infants else []
     everyone = sorted(seated + infants, key=lambda p: p.position)
 
     tickets = []
@@ -289,14 +289,14 @@ def book(*, segments, passengers, contact_name, contact_email, contact_phone, ag
                     total_amount=fare + tax_total,
                 )
             )
-    tickets = bulk_create_with_history(tickets, Ticket, default_user=agent)
+    tickets = bulk_create_with_history(tickets, Ticket, user=agent)
     tax_lines = [
         TicketTax(ticket=ticket, code=tax.code, name=tax.name, amount=money(tax.amount))
         for ticket in tickets
         for tax in prices[ticket.fare_bucket.pk, ticket.passenger.passenger_type][2]
     ]
     if tax_lines:
-        bulk_create_with_history(tax_lines, TicketTax, default_user=agent)
+        bulk_create_with_history(tax_lines, TicketTax, user=agent)
 
     seats = sum(1 for p in everyone if p.takes_seat)
     inventory.take_seats(
@@ -392,7 +392,7 @@ def issue_tickets(*, booking, agent, now=None):
         ticket.issued_at = now
         ticket.issued_by = agent
     Ticket.objects.bulk_update(tickets, ["number", "status", "issued_at", "issued_by"])
-    Ticket.history.bulk_history_create(tickets, update=True, default_user=agent)
+    bulk_history_update(tickets, Ticket, user=agent)
     _save(booking, agent, status=Booking.Status.TICKETED)
     return tickets
 
@@ -404,7 +404,7 @@ def close_tickets(tickets, status, user):
         ticket.status = status
         ticket.holds_seat = False
     Ticket.objects.bulk_update(tickets, ["status", "holds_seat"])
-    Ticket.history.bulk_history_create(tickets, update=True, default_user=user)
+    bulk_history_update(tickets, Ticket, user=user)
 
 
 def _remaining_total(booking):
@@ -560,7 +560,7 @@ def depart_flight(*, flight, agent, now=None):
     for ticket in tickets:
         ticket.status = Ticket.Status.FLOWN
     Ticket.objects.bulk_update(tickets, ["status"])
-    Ticket.history.bulk_history_create(tickets, update=True, default_user=agent)
+    bulk_history_update(tickets, Ticket, user=agent)
     return len(tickets)
 
 
@@ -578,7 +578,7 @@ def mark_no_show(*, tickets, agent):
             )
         ticket.status = Ticket.Status.NO_SHOW
     Ticket.objects.bulk_update(locked, ["status"])
-    Ticket.history.bulk_history_create(locked, update=True, default_user=agent)
+    bulk_history_update(locked, Ticket, user=agent)
     return locked
 
 
@@ -612,5 +612,5 @@ def open_sales(*, flights, user):
         if flight.pk not in has_buckets
         for fare in table.get((flight.origin_id, flight.destination_id), [])
     ]
-    bulk_create_with_history(buckets, FareBucket, batch_size=2000, default_user=user)
+    bulk_create_with_history(buckets, FareBucket, batch_size=2000, user=user)
     return len(buckets)
