@@ -7,6 +7,9 @@ time, so the model-level manager is built once and kept.
 
 from functools import cache
 
+from django.db import connection
+from django.utils import timezone
+
 
 @cache
 def history_manager(model):
@@ -31,3 +34,48 @@ def bulk_history_update(objects, model, *, user, batch_size=None):
     """History rows ("~") for objects just changed with `bulk_update` or a raw UPDATE."""
     if objects:
         history_manager(model).bulk_history_create(objects, batch_size=batch_size, update=True, default_user=user)
+
+
+def copy_create_with_history(model, rows, *, user):
+    """Insert many rows and their "+" history rows with PostgreSQL's COPY; returns the new ids in order.
+
+    `rows` are dicts of field attnames (`origin_id`, not `origin`); a missing field takes
+    its default. Ids are drawn from the table's sequence first so the history rows can
+    name them. Elsewhere (SQLite) this falls back to bulk_create with history.
+    """
+    rows = list(rows)
+    if not rows:
+        return []
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    values = [[row[f.attname] if f.attname in row else f.get_default() for f in fields] for row in rows]
+    if connection.vendor != "postgresql":
+        objects = [model(**{f.attname: v for f, v in zip(fields, row, strict=True)}) for row in values]
+        return [obj.pk for obj in bulk_create_with_history(objects, model, user=user, batch_size=1000)]
+    historical = history_manager(model).model
+    history_fields = [f for f in historical._meta.concrete_fields if f.attname != "history_id"]
+    position = {f.attname: i for i, f in enumerate(fields)}
+    now = timezone.now()
+    extra = {"history_date": now, "history_type": "+", "history_user_id": getattr(user, "pk", None)}
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [model._meta.db_table])
+        cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [cursor.fetchone()[0], len(rows)])
+        ids = [row[0] for row in cursor.fetchall()]
+        columns = ", ".join(quote(c) for c in ["id", *(f.column for f in fields)])
+        with cursor.copy(f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN") as copy:
+            for row_id, row in zip(ids, values, strict=True):
+                copy.write_row([row_id, *row])
+        columns = ", ".join(quote(f.column) for f in history_fields)
+        with cursor.copy(f"COPY {quote(historical._meta.db_table)} ({columns}) FROM STDIN") as copy:
+            for row_id, row in zip(ids, values, strict=True):
+                copy.write_row(
+                    [
+                        row_id
+                        if f.attname == "id"
+                        else extra.get(f.attname)
+                        if f.attname in extra or f.attname == "history_change_reason"
+                        else row[position[f.attname]]
+                        for f in history_fields
+                    ]
+                )
+    return ids

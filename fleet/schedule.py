@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
-from backoffice.history import bulk_create_with_history, bulk_history_update
+from backoffice.history import bulk_create_with_history, bulk_history_update, copy_create_with_history
 from fleet.exceptions import FleetError
 from fleet.models import AircraftType, Airport, Flight, ScheduleLine
 from fleet.services import get_or_create_airport
@@ -654,22 +654,34 @@ def plan(planned, checked, *, now):
 # --- Applying -----------------------------------------------------------------
 
 
-def _flight(flight):
+@dataclass
+class NewFlight:
+    """What open_sales needs of a flight just written."""
+
+    pk: int
+    origin_id: int
+    destination_id: int
+    capacity: int
+
+
+def _flight_row(flight):
     line = flight.line
     s = line.source
-    return Flight(
-        carrier=s.carrier,
-        number=s.number,
-        suffix=s.suffix,
-        leg_number=s.leg_number,
-        flight_date=flight.flight_date,
-        origin=line.origin,
-        destination=line.destination,
-        scheduled_departure=flight.departure,
-        scheduled_arrival=flight.arrival,
-        aircraft_type=line.aircraft_type,
-        capacity=line.capacity,
-    )
+    return {
+        "carrier": s.carrier,
+        "number": s.number,
+        "suffix": s.suffix,
+        "leg_number": s.leg_number,
+        "flight_date": flight.flight_date,
+        "origin_id": line.origin.pk,
+        "destination_id": line.destination.pk,
+        "scheduled_departure": flight.departure,
+        "scheduled_arrival": flight.arrival,
+        "aircraft_type_id": line.aircraft_type.pk,
+        "capacity": line.capacity,
+        "seats_sold": 0,
+        "status": Flight.Status.SCHEDULED,
+    }
 
 
 def _save_lines(checked, user):
@@ -733,15 +745,20 @@ def _save_lines(checked, user):
 
 def apply(result, checked, *, user, progress=None):
     """Write the plan: new flights (with their fare buckets), changed ones, cancelled ones. With history."""
-    from sales.services import open_sales
+    from sales.services import open_sales, route_fare_table
 
     _save_lines(checked, user)
     done = 0
     total = len(result.create) + len(result.update) + len(result.cancel)
+    fares = route_fare_table({(c.origin.pk, c.destination.pk) for c in checked})
     for start in range(0, len(result.create), BATCH):
-        batch = [_flight(f) for f in result.create[start : start + BATCH]]
-        created = bulk_create_with_history(batch, Flight, batch_size=BATCH, user=user)
-        open_sales(flights=created, user=user)
+        batch = [_flight_row(f) for f in result.create[start : start + BATCH]]
+        ids = copy_create_with_history(Flight, batch, user=user)
+        created = [
+            NewFlight(pk, row["origin_id"], row["destination_id"], row["capacity"])
+            for pk, row in zip(ids, batch, strict=True)
+        ]
+        open_sales(flights=created, user=user, table=fares, new=True)
         done += len(batch)
         if progress:
             progress(done, total)

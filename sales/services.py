@@ -20,7 +20,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from backoffice.history import bulk_create_with_history, bulk_history_update
+from backoffice.history import bulk_create_with_history, bulk_history_update, copy_create_with_history
 from fleet.models import Flight
 from sales import inventory
 from sales.exceptions import (
@@ -585,32 +585,47 @@ def mark_no_show(*, tickets, agent):
 # --- Inventory set-up -------------------------------------------------------
 
 
-def open_sales(*, flights, user):
+def route_fare_table(routes=None):
+    """The route fare table as {(origin id, destination id): [RouteFare, ...]}, for some routes or all."""
+    fares = RouteFare.objects.all()
+    if routes is not None:
+        route_filter = Q()
+        for origin_id, destination_id in routes:
+            route_filter |= Q(origin_id=origin_id, destination_id=destination_id)
+        fares = fares.filter(route_filter) if routes else fares.none()
+    table = {}
+    for fare in fares:
+        table.setdefault((fare.origin_id, fare.destination_id), []).append(fare)
+    return table
+
+
+def open_sales(*, flights, user, table=None, new=False):
     """Give flights their fare buckets from the route fare table; flights that have buckets keep them.
 
-    Allocations are capped at the flight's capacity.
+    `flights` need `pk`, `origin_id`, `destination_id` and `capacity`; with `new=True` they are
+    known to have none yet. Allocations are capped at the flight's capacity.
     """
     flights = list(flights)
     if not flights:
         return 0
-    has_buckets = set(FareBucket.objects.filter(flight__in=flights).values_list("flight_id", flat=True).distinct())
-    routes = {(f.origin_id, f.destination_id) for f in flights}
-    table = {}
-    route_filter = Q()
-    for origin_id, destination_id in routes:
-        route_filter |= Q(origin_id=origin_id, destination_id=destination_id)
-    for fare in RouteFare.objects.filter(route_filter):
-        table.setdefault((fare.origin_id, fare.destination_id), []).append(fare)
+    has_buckets = (
+        set()
+        if new
+        else set(FareBucket.objects.filter(flight__in=flights).values_list("flight_id", flat=True).distinct())
+    )
+    if table is None:
+        table = route_fare_table({(f.origin_id, f.destination_id) for f in flights})
     buckets = [
-        FareBucket(
-            flight=flight,
-            fare_class_id=fare.fare_class_id,
-            price=fare.price,
-            seats_allocated=min(fare.seats_allocated, flight.capacity),
-        )
+        {
+            "flight_id": flight.pk,
+            "fare_class_id": fare.fare_class_id,
+            "price": fare.price,
+            "seats_allocated": min(fare.seats_allocated, flight.capacity),
+            "seats_sold": 0,
+        }
         for flight in flights
         if flight.pk not in has_buckets
         for fare in table.get((flight.origin_id, flight.destination_id), [])
     ]
-    bulk_create_with_history(buckets, FareBucket, batch_size=2000, user=user)
+    copy_create_with_history(FareBucket, buckets, user=user)
     return len(buckets)
