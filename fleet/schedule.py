@@ -693,9 +693,10 @@ def _save_lines(checked, user):
     new, changed = [], []
     for c in checked:
         s = c.source
+        # Compared by id: reading line.origin would cost a query per line.
         values = {
-            "origin": c.origin,
-            "destination": c.destination,
+            "origin_id": c.origin.pk,
+            "destination_id": c.destination.pk,
             "departure_time": s.departure_time,
             "arrival_time": s.arrival_time,
             "time_mode": s.time_mode,
@@ -703,7 +704,7 @@ def _save_lines(checked, user):
             "arrival_day_offset": s.arrival_day_offset,
             "days_of_operation": s.days,
             "valid_to": s.valid_to,
-            "aircraft_type": c.aircraft_type,
+            "aircraft_type_id": c.aircraft_type.pk,
             "capacity": s.capacity,
         }
         key = (s.carrier, s.number, s.suffix, s.itinerary_variation, s.leg_number, s.valid_from)
