@@ -52,19 +52,18 @@ class FlightOffer:
 def search_availability(*, origin, destination, date, window_days=0, seats=1, now=None):
     """Flights from `origin` to `destination` (city or airport codes) departing
     on local dates `date` +/- `window_days`, still on sale, with each booking
-    class's price and seats left. Four queries whatever the volume (three when nothing flies).
+    class's price and seats left. Three queries whatever the volume (two when nothing flies).
     """
     now = now or timezone.now()
     window_days = max(0, min(int(window_days), MAX_WINDOW_DAYS))
-    origins = airports_for(origin)
-    destinations = airports_for(destination)
+    origins, destinations = _endpoints(origin, destination)
     first_day = date - dt.timedelta(days=window_days)
     last_day = date + dt.timedelta(days=window_days)
     # Local dates at the origin, whatever its zone: widen to UTC, then keep the exact local days.
     start = min(dt.datetime.combine(first_day, dt.time.min, tzinfo=zone(a.time_zone)) for a in origins)
     end = max(dt.datetime.combine(last_day, dt.time.max, tzinfo=zone(a.time_zone)) for a in origins)
     start = max(start, now + SALES_CLOSE_BEFORE_DEPARTURE)
-    flights = (
+    flights = list(
         Flight.objects.filter(
             origin__in=origins,
             destination__in=destinations,
@@ -73,33 +72,47 @@ def search_availability(*, origin, destination, date, window_days=0, seats=1, no
             status=Flight.Status.SCHEDULED,
         )
         .select_related("origin", "destination", "aircraft_type")
-        .prefetch_related(
-            Prefetch(
-                "fare_buckets",
-                queryset=FareBucket.objects.select_related("fare_class").order_by("fare_class__cabin", "price"),
-            )
-        )
         .order_by("scheduled_departure")
     )
-    offers = []
-    for flight in flights:
-        local_day = flight.scheduled_departure.astimezone(zone(flight.origin.time_zone)).date()
-        if not first_day <= local_day <= last_day:
-            continue
-        offer = FlightOffer(flight=flight, seats_left=flight.capacity - flight.seats_sold)
-        for bucket in flight.fare_buckets.all():
-            left = min(bucket.seats_allocated - bucket.seats_sold, offer.seats_left)
-            offer.fares.append(
-                FareOffer(
-                    bucket_id=bucket.pk,
-                    fare_class=bucket.fare_class.code,
-                    cabin=bucket.fare_class.cabin,
-                    price=bucket.price,
-                    seats_left=left if left >= seats else 0,
-                )
-            )
-        offers.append(offer)
-    return offers
+    flights = [
+        f for f in flights if first_day <= f.scheduled_departure.astimezone(zone(f.origin.time_zone)).date() <= last_day
+    ]
+    if not flights:
+        return []
+    offers = {f.pk: FlightOffer(flight=f, seats_left=f.capacity - f.seats_sold) for f in flights}
+    # Plain rows, not model instances: this is the hot path of the counter.
+    buckets = (
+        FareBucket.objects.filter(flight_id__in=offers)
+        .order_by("fare_class__cabin", "price")
+        .values_list(
+            "pk", "flight_id", "fare_class__code", "fare_class__cabin", "price", "seats_allocated", "seats_sold"
+        )
+    )
+    for pk, flight_id, code, cabin, price, allocated, sold in buckets:
+        offer = offers[flight_id]
+        left = min(allocated - sold, offer.seats_left)
+        offer.fares.append(
+            FareOffer(bucket_id=pk, fare_class=code, cabin=cabin, price=price, seats_left=left if left >= seats else 0)
+        )
+    return list(offers.values())
+
+
+def _endpoints(origin, destination):
+    """The airports behind two city or airport codes, in one query."""
+    codes = [(origin or "").strip().upper(), (destination or "").strip().upper()]
+    found = (
+        Airport.objects.filter(code__in=codes)
+        .annotate(city_code=F("city__code"))
+        .union(Airport.objects.filter(city__code__in=codes).annotate(city_code=F("city__code")))
+    )
+    found = list(found)
+    ends = []
+    for code in codes:
+        airports = [a for a in found if code in (a.code, a.city_code)]
+        if not airports:
+            raise UnknownLocation(f"{code or '(empty)'} is neither an airport nor a city we know.")
+        ends.append(airports)
+    return ends
 
 
 def booking_page(booking_id):
