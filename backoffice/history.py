@@ -26,14 +26,58 @@ def bulk_create_with_history(objects, model, *, user, batch_size=None):
     if not objects:
         return objects
     created = model._default_manager.bulk_create(objects, batch_size=batch_size)
-    history_manager(model).bulk_history_create(created, batch_size=batch_size, default_user=user)
+    record_history(model, [obj.pk for obj in created], user=user, history_type="+")
     return created
 
 
 def bulk_history_update(objects, model, *, user, batch_size=None):
     """History rows ("~") for objects just changed with `bulk_update` or a raw UPDATE."""
-    if objects:
-        history_manager(model).bulk_history_create(objects, batch_size=batch_size, update=True, default_user=user)
+    record_history(model, [obj.pk for obj in objects], user=user, history_type="~")
+
+
+def record_history(model, ids, *, user, history_type):
+    """Copy the rows' current values into their history table, in SQL: no model instance is built.
+
+    Each history row gets the same columns simple-history writes (the model's fields, then
+    history_date, history_type and history_user), so the admin's history pages read them as theirs.
+    """
+    ids = list(ids)
+    if not ids:
+        return
+    historical = history_manager(model).model
+    quote = connection.ops.quote_name
+    targets, sources, params = [], [], []
+    for field in historical._meta.concrete_fields:
+        if field.attname == "history_id":
+            continue
+        targets.append(quote(field.column))
+        if field.attname == "history_date":
+            sources.append("%s")
+            params.append(timezone.now())
+        elif field.attname == "history_type":
+            sources.append("%s")
+            params.append(history_type)
+        elif field.attname == "history_user_id":
+            sources.append("%s")
+            params.append(getattr(user, "pk", None))
+        elif field.attname == "history_change_reason":
+            sources.append("NULL")
+        else:
+            sources.append(quote(field.column))
+    table = quote(model._meta.db_table)
+    history_table = quote(historical._meta.db_table)
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), 5000):
+            chunk = ids[start : start + 5000]
+            if connection.vendor == "postgresql":
+                where, where_params = "id = ANY(%s)", [chunk]
+            else:
+                where, where_params = f"id IN ({', '.join(['%s'] * len(chunk))})", chunk
+            cursor.execute(
+                f"INSERT INTO {history_table} ({', '.join(targets)}) "
+                f"SELECT {', '.join(sources)} FROM {table} WHERE {where}",
+                [*params, *where_params],
+            )
 
 
 def copy_create_with_history(model, rows, *, user):

@@ -11,7 +11,7 @@ from collections import Counter
 
 from django.db import connection
 
-from backoffice.history import bulk_history_update
+from backoffice.history import record_history
 from fleet.models import Flight
 from sales.exceptions import BucketClosed, FlightNotBookable, SoldOut
 from sales.models import FareBucket
@@ -19,24 +19,23 @@ from sales.models import FareBucket
 _TAKE_FLIGHT = """
     UPDATE fleet_flight SET seats_sold = seats_sold + %s
     WHERE id = %s AND seats_sold + %s <= capacity AND status = 'scheduled' AND scheduled_departure > %s
-    RETURNING *
+    RETURNING id
 """
 _TAKE_BUCKET = """
     UPDATE sales_farebucket SET seats_sold = seats_sold + %s
     WHERE id = %s AND seats_sold + %s <= seats_allocated
-    RETURNING *
+    RETURNING id
 """
-_RELEASE_FLIGHT = "UPDATE fleet_flight SET seats_sold = seats_sold - %s WHERE id = %s RETURNING *"
-_RELEASE_BUCKET = "UPDATE sales_farebucket SET seats_sold = seats_sold - %s WHERE id = %s RETURNING *"
+_RELEASE_FLIGHT = "UPDATE fleet_flight SET seats_sold = seats_sold - %s WHERE id = %s RETURNING id"
+_RELEASE_BUCKET = "UPDATE sales_farebucket SET seats_sold = seats_sold - %s WHERE id = %s RETURNING id"
 
 
-def _run(model, sql, params):
-    rows = list(model.objects.raw(sql, params))
-    return rows[0] if rows else None
-
-
-def _write_history(model, rows, user):
-    bulk_history_update(rows, model, user=user)
+def _run(sql, params):
+    """Run one conditional counter update; the id of the row it changed, or None."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def take_seats(*, seats_by_bucket, sales_close_before, now, user):
@@ -54,20 +53,19 @@ def take_seats(*, seats_by_bucket, sales_close_before, now, user):
     taken_flights = []
     for flight_id in sorted(by_flight):
         seats = by_flight[flight_id]
-        row = _run(Flight, _TAKE_FLIGHT, [seats, flight_id, seats, latest_sale])
+        row = _run(_TAKE_FLIGHT, [seats, flight_id, seats, latest_sale])
         if row is None:
             raise _why_flight_refused(flights[flight_id], seats, latest_sale)
         taken_flights.append(row)
     taken_buckets = []
     for bucket in sorted(seats_by_bucket, key=lambda b: (b.flight_id, b.pk)):
         seats = seats_by_bucket[bucket]
-        row = _run(FareBucket, _TAKE_BUCKET, [seats, bucket.pk, seats])
+        row = _run(_TAKE_BUCKET, [seats, bucket.pk, seats])
         if row is None:
             raise _why_bucket_refused(bucket, seats)
         taken_buckets.append(row)
-    _write_history(Flight, taken_flights, user)
-    _write_history(FareBucket, taken_buckets, user)
-    return taken_flights
+    record_history(Flight, taken_flights, user=user, history_type="~")
+    record_history(FareBucket, taken_buckets, user=user, history_type="~")
 
 
 def release_seats(*, tickets, user):
@@ -78,14 +76,12 @@ def release_seats(*, tickets, user):
         if ticket.holds_seat:
             by_flight[ticket.flight_id] += 1
             by_bucket[(ticket.flight_id, ticket.fare_bucket_id)] += 1
-    released_flights = [
-        _run(Flight, _RELEASE_FLIGHT, [by_flight[flight_id], flight_id]) for flight_id in sorted(by_flight)
-    ]
+    released_flights = [_run(_RELEASE_FLIGHT, [by_flight[flight_id], flight_id]) for flight_id in sorted(by_flight)]
     released_buckets = [
-        _run(FareBucket, _RELEASE_BUCKET, [seats, bucket_id]) for (_, bucket_id), seats in sorted(by_bucket.items())
+        _run(_RELEASE_BUCKET, [seats, bucket_id]) for (_, bucket_id), seats in sorted(by_bucket.items())
     ]
-    _write_history(Flight, released_flights, user)
-    _write_history(FareBucket, released_buckets, user)
+    record_history(Flight, released_flights, user=user, history_type="~")
+    record_history(FareBucket, released_buckets, user=user, history_type="~")
     return sum(by_flight.values())
 
 
