@@ -15,7 +15,7 @@ from import_export.results import RowResult
 from fleet import schedule
 from fleet.models import ScheduleLine
 
-PREVIEW_HEADERS = ["row", "flight", "leg", "route", "period", "days", "times", "aircraft", "reading"]
+PREVIEW_HEADERS = ["row in file", "flight", "leg", "route", "period", "days", "times", "aircraft", "reading"]
 
 
 class ScheduleFormat(Format):
@@ -78,7 +78,8 @@ class ScheduleFormat(Format):
 
 
 class SSIMFormat(ScheduleFormat):
-    title = "IATA SSIM"
+    # The title matches the file extension, so the admin picks the format from the file name.
+    title = "SSIM"
     extension = "ssim"
 
     def read(self, data):
@@ -109,7 +110,7 @@ SCHEDULE_FORMATS = [CSVScheduleFormat, XLSXScheduleFormat, SSIMFormat]
 
 
 class ScheduleImportResource(resources.ModelResource):
-    row = fields.Field(attribute="row", column_name="row")
+    row = fields.Field(attribute="row", column_name="row in file")
 
     class Meta:
         model = ScheduleLine
@@ -130,7 +131,7 @@ class ScheduleImportResource(resources.ModelResource):
     def import_row(self, row, instance_loader, **kwargs):
         result = self.get_row_result_class()()
         result.number = kwargs.get("row_number")
-        messages = self.refused.get(int(row["row"] or 0))
+        messages = self.refused.get(int(row["row in file"] or 0))
         if messages:
             result.import_type = RowResult.IMPORT_TYPE_INVALID
             result.validation_error = ValidationError("; ".join(messages))

@@ -50,7 +50,7 @@ def admin_client(admin_role_user):
 
 
 def test_admin_previews_then_imports_the_ssim_sample(aircraft, admin_client, admin_role_user):  # noqa: F811
-    preview = upload(admin_client, "sample.ssim", SAMPLE.read_bytes(), "IATA SSIM")
+    preview = upload(admin_client, "sample.ssim", SAMPLE.read_bytes(), "SSIM")
     assert preview.status_code == 200
     html = preview.content.decode()
     assert "Flights to create" in html and "3070" in html
@@ -81,7 +81,7 @@ def test_preview_lists_every_refused_row_and_offers_no_confirmation(aircraft, ad
 def test_an_empty_or_foreign_file_is_refused_on_the_file_field(aircraft, admin_client):  # noqa: F811
     for name, data, title, reason in (
         ("empty.csv", b"", "CSV", "The submitted file is empty."),
-        ("photo.ssim", b"\xff\xd8\xff\xe0 jpeg", "IATA SSIM", "SSIM is plain ASCII"),
+        ("photo.ssim", b"\xff\xd8\xff\xe0 jpeg", "SSIM", "SSIM is plain ASCII"),
     ):
         preview = upload(admin_client, name, data, title)
         assert preview.status_code == 200
