@@ -186,8 +186,9 @@ STORAGES = {
     },
 }
 
-# History is an audit trail: restoring an old version would bypass the services' rules.
-SIMPLE_HISTORY_REVISION_DISABLED = True
+# History is an audit trail: restoring an old version would bypass the services' rules
+# (the version page also refuses POST: backoffice/admin_base.py).
+SIMPLE_HISTORY_REVERT_DISABLED = True
 
 LOGIN_URL = "admin:login"
 LOGIN_REDIRECT_URL = "admin:index"

@@ -178,3 +178,16 @@ def test_the_system_account_cannot_log_in(client):
     system = system_user()
     assert not system.is_active and not system.has_usable_password()
     assert not client.login(username="system", password="")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_a_past_version_cannot_be_saved_back_from_the_history_page(role, role_users, objects, client):
+    from refunds.models import Refund
+
+    refund = objects["refunds.refund"]
+    version = refund.history.first()
+    client.force_login(role_users[role])
+    url = reverse("admin:refunds_refund_simple_history", args=[refund.pk, version.history_id])
+    response = client.post(url, {"status": "paid", "method": "cash", "decided_by": role_users[FINANCE].pk})
+    assert response.status_code == 403
+    assert Refund.objects.get(pk=refund.pk).status == "requested"
