@@ -238,6 +238,9 @@ def book(*, segments, passengers, contact_name, contact_email, contact_phone, ag
             prices[bucket.pk, kind] = (fare, tax_total, applicable)
     total = money(sum((prices[b.pk, p[4]][0] + prices[b.pk, p[4]][1] for b in chosen for p in people), start=0))
 
+    if not hold:
+        # Paid and issued in this same transaction: it never waits on a deadline.
+        deadline = max(deadline, first_departure - SALES_CLOSE_BEFORE_DEPARTURE)
     booking = _save_booking(
         Booking(
             contact_name=contact_name,
@@ -245,7 +248,7 @@ def book(*, segments, passengers, contact_name, contact_email, contact_phone, ag
             contact_phone=contact_phone,
             agent=agent,
             created_at=now,
-            hold_deadline=max(deadline, now),
+            hold_deadline=deadline,
             total_amount=total,
         ),
         agent,
@@ -313,6 +316,8 @@ def _locked_booking(booking):
 
 
 def _refuse_if_hold_lapsed(booking, now):
+    if booking.status == Booking.Status.HELD and booking.total_amount and booking.balance_due == 0:
+        return  # Paid in full: no longer waiting on its deadline, only on issue.
     if booking.status == Booking.Status.EXPIRED:
         raise HoldExpired(f"The hold on {booking} expired at {timezone.localtime(booking.hold_deadline):%d %b %H:%M}.")
     if booking.status == Booking.Status.HELD and booking.hold_deadline <= now:
@@ -348,6 +353,11 @@ def take_payment(*, booking, amount, method, reference="", agent, now=None):
     if amount > booking.balance_due:
         raise PaymentRefused(
             f"{amount} {settings.CURRENCY} is above the balance due of {booking.balance_due} {settings.CURRENCY}."
+        )
+    if amount < booking.balance_due:
+        # A part payment on a hold could only be kept or lost when the hold ends (docs/decisions.md).
+        raise PaymentRefused(
+            f"A booking is paid in one payment of its balance due, {booking.balance_due} {settings.CURRENCY}."
         )
     reference = (reference or "").strip()
     if method != Payment.Method.CASH and not reference:
@@ -423,7 +433,7 @@ def cancel_booking(*, booking, agent, now=None):
         )
     if booking.amount_paid > 0:
         raise TicketNotChangeable(
-            f"{booking} has {booking.amount_paid} {settings.CURRENCY} paid: refund it before cancelling."
+            f"{booking} is paid: issue its tickets, then cancel and refund them from the booking page."
         )
     tickets = list(booking.tickets.filter(status=Ticket.Status.HELD))
     close_tickets(tickets, Ticket.Status.CANCELLED, agent)
@@ -498,7 +508,7 @@ def expire_hold(*, booking_id, user, now=None):
     with transaction.atomic():
         booking = (
             Booking.objects.select_for_update(skip_locked=True)
-            .filter(pk=booking_id, status=Booking.Status.HELD, hold_deadline__lte=now)
+            .filter(pk=booking_id, status=Booking.Status.HELD, hold_deadline__lte=now, amount_paid=0)
             .first()
         )
         if booking is None:
@@ -513,7 +523,8 @@ def expire_holds(*, user, now=None):
     """Release the seats of every lapsed hold, one booking per transaction. Safe to run at any time."""
     now = now or timezone.now()
     expired = 0
-    due = Booking.objects.filter(status=Booking.Status.HELD, hold_deadline__lte=now).order_by("pk")
+    # A hold paid in full is waiting to be issued, not expiring.
+    due = Booking.objects.filter(status=Booking.Status.HELD, hold_deadline__lte=now, amount_paid=0).order_by("pk")
     for booking_id in due.values_list("pk", flat=True).iterator():
         try:
             expired += expire_hold(booking_id=booking_id, user=user, now=now)
@@ -527,7 +538,7 @@ def expire_holds(*, user, now=None):
 def expire_if_due(booking, *, user, now=None):
     """The lazy check: touching a lapsed hold releases its seats first."""
     now = now or timezone.now()
-    if booking.status == Booking.Status.HELD and booking.hold_deadline <= now:
+    if booking.status == Booking.Status.HELD and booking.hold_deadline <= now and booking.amount_paid == 0:
         expire_hold(booking_id=booking.pk, user=user, now=now)
         booking.refresh_from_db()
     return booking

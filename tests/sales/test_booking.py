@@ -67,11 +67,17 @@ def test_payment_then_issue_numbers_the_tickets(economy, book_on, counter_user, 
     booking = book_on(economy, passengers=adults(2))
     with pytest.raises(NotFullyPaid):
         services.issue_tickets(booking=booking, agent=counter_user)
-    services.take_payment(booking=booking, amount="100.00", method="cash", agent=counter_user)
-    with pytest.raises(PaymentRefused, match="above the balance due of 109.26"):
-        services.take_payment(booking=booking, amount="109.27", method="cash", agent=counter_user)
-    services.take_payment(booking=booking, amount="109.26", method="card", reference="AUTH 1234", agent=counter_user)
-    tickets = services.issue_tickets(booking=booking, agent=counter_user)
+    with pytest.raises(PaymentRefused, match="above the balance due of 209.26"):
+        services.take_payment(booking=booking, amount="209.27", method="cash", agent=counter_user)
+    with pytest.raises(PaymentRefused, match="one payment of its balance due, 209.26"):
+        services.take_payment(booking=booking, amount="100.00", method="cash", agent=counter_user)
+    services.take_payment(booking=booking, amount="209.26", method="card", reference="AUTH 1234", agent=counter_user)
+    # Paid in full, it waits for its tickets even past the hold deadline.
+    later = booking.hold_deadline + dt.timedelta(minutes=5)
+    from backoffice.system import system_user
+
+    assert services.expire_holds(user=system_user(), now=later) == 0
+    tickets = services.issue_tickets(booking=booking, agent=counter_user, now=later)
     booking.refresh_from_db()
     assert booking.status == Booking.Status.TICKETED and booking.balance_due == 0
     numbers = [t.number for t in tickets]
@@ -85,7 +91,7 @@ def test_payment_then_issue_numbers_the_tickets(economy, book_on, counter_user, 
 def test_card_payment_needs_a_reference_and_nothing_is_written(economy, book_on, counter_user):
     booking = book_on(economy)
     with pytest.raises(PaymentRefused, match="reference"):
-        services.take_payment(booking=booking, amount="10.00", method="card", agent=counter_user)
+        services.take_payment(booking=booking, amount=booking.total_amount, method="card", agent=counter_user)
     assert not Payment.objects.exists()
 
 
@@ -215,7 +221,9 @@ def test_expired_hold_releases_seats_and_refuses_payment(economy, book_on, count
     booking = book_on(economy, passengers=adults(2))
     later = booking.hold_deadline + dt.timedelta(minutes=1)
     with pytest.raises(HoldExpired):
-        services.take_payment(booking=booking, amount="1.00", method="cash", agent=counter_user, now=later)
+        services.take_payment(
+            booking=booking, amount=booking.total_amount, method="cash", agent=counter_user, now=later
+        )
     from backoffice.system import system_user
 
     assert services.expire_holds(user=system_user(), now=later) == 1
@@ -241,3 +249,26 @@ def test_departure_flies_open_tickets_and_no_show_follows(economy, book_on, coun
     assert counts(economy.flight, economy) == (2, 2)
     with pytest.raises(TicketNotChangeable, match="only a held booking"):
         services.cancel_booking(booking=booking, agent=counter_user)
+
+
+def test_pay_now_sells_inside_two_hours_of_departure(economy, counter_user):
+    Flight.objects.filter(pk=economy.flight_id).update(
+        scheduled_departure=timezone.now() + dt.timedelta(minutes=90),
+        scheduled_arrival=timezone.now() + dt.timedelta(minutes=170),
+    )
+    from django.db import transaction
+
+    from tests.sales.conftest import CONTACT
+
+    with transaction.atomic():
+        booking = services.book(
+            segments=[services.SegmentRequest(economy.flight_id, "Y")],
+            passengers=adults(1),
+            agent=counter_user,
+            hold=False,
+            **CONTACT,
+        )
+        services.take_payment(booking=booking, amount=booking.total_amount, method="cash", agent=counter_user)
+        services.issue_tickets(booking=booking, agent=counter_user)
+    booking.refresh_from_db()
+    assert booking.status == "ticketed"
