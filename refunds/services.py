@@ -304,9 +304,17 @@ def cancel_flight(*, flight, user, now=None):
     """The airline cancels a flight: every open ticket gets an involuntary refund request
     and its seat back; seats held unpaid on it are released. All or nothing."""
     now = now or timezone.now()
+    # The fixed order: bookings (by id), then the flight. Locking every booking with a live
+    # ticket on the flight first means none can be issued or changed halfway through.
+    live = [Ticket.Status.OPEN, Ticket.Status.HELD]
+    booking_ids = set(Ticket.objects.filter(flight=flight, status__in=live).values_list("booking_id", flat=True))
+    inventory.locked_rows_in_order(Booking.objects.filter(pk__in=booking_ids))
     flight = Flight.objects.select_for_update().get(pk=flight.pk)
     if flight.status != Flight.Status.SCHEDULED:
         raise RefundNotAllowed(f"{flight} is {flight.get_status_display().lower()}: it cannot be cancelled.")
+    # A booking made between the two reads cannot take a seat now, but it is locked too.
+    late = set(Ticket.objects.filter(flight=flight, status__in=live).values_list("booking_id", flat=True))
+    inventory.locked_rows_in_order(Booking.objects.filter(pk__in=late - booking_ids))
     flight.status = Flight.Status.CANCELLED
     flight._history_user = user
     flight.save()

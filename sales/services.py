@@ -395,7 +395,16 @@ def issue_tickets(*, booking, agent, now=None):
         raise NotFullyPaid(
             f"{booking} still owes {booking.balance_due} {settings.CURRENCY}: take the payment before issuing."
         )
-    tickets = list(booking.tickets.filter(status=Ticket.Status.HELD).order_by("passenger__position", "flight_id"))
+    tickets = list(
+        booking.tickets.filter(status=Ticket.Status.HELD)
+        .select_related("flight")
+        .order_by("passenger__position", "flight_id")
+    )
+    gone = {t.flight for t in tickets if t.flight.status != Flight.Status.SCHEDULED}
+    if gone:
+        raise FlightNotBookable(
+            f"{', '.join(str(f) for f in gone)} was cancelled or has left: these tickets cannot be issued."
+        )
     for ticket, serial in zip(tickets, _next_ticket_serials(len(tickets)), strict=True):
         ticket.number = f"{settings.TICKET_ACCOUNTING_CODE}{serial:010d}"
         ticket.status = Ticket.Status.OPEN

@@ -115,3 +115,47 @@ def test_control_without_the_lock_two_approvers_both_decide(sold_ticket, counter
     results, errors = approve_and_reject_at_once(refund, finance_user, second_approver())
     assert len(results) > 1
     assert refund.history.exclude(status="requested").count() > 1
+
+
+def test_cancelling_a_flight_while_an_agent_issues_leaves_no_live_ticket_behind(
+    refundable, counter_user, admin_role_user
+):
+    import threading
+
+    from django.db import connection as main_connection
+    from django.db import transaction
+
+    from tests.sales.conftest import CONTACT
+
+    bucket = bucket_for(refundable, "100.00")
+    booking = sales.book(
+        segments=[sales.SegmentRequest(bucket.flight_id, "M")],
+        passengers=[P("Roy", "Ana")],
+        agent=counter_user,
+        **CONTACT,
+    )
+    sales.take_payment(booking=booking, amount=booking.total_amount, method="cash", agent=counter_user)
+    main_connection.close()
+    issued = threading.Event()
+
+    def issue_slowly():
+        try:
+            with transaction.atomic():
+                sales.issue_tickets(booking=booking, agent=counter_user)
+                issued.set()
+                time.sleep(1)  # the agent's transaction is still open when the airline cancels
+        finally:
+            from django.db import connection
+
+            connection.close()
+
+    agent = threading.Thread(target=issue_slowly)
+    agent.start()
+    issued.wait(10)
+    services.cancel_flight(flight=bucket.flight, user=admin_role_user)
+    agent.join(30)
+    ticket = Ticket.objects.get(booking=booking)
+    assert (ticket.status, ticket.holds_seat) == ("refunded", False)
+    assert Refund.objects.get(ticket=ticket).kind == "involuntary"
+    bucket.flight.refresh_from_db()
+    assert bucket.flight.seats_sold == 0
