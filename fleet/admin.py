@@ -3,11 +3,11 @@ import re
 
 from django import forms
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.http import HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportMixin
@@ -180,6 +180,11 @@ class FlightForm(forms.ModelForm):
         cleaned = super().clean()
         origin, destination = cleaned.get("origin"), cleaned.get("destination")
         departure, arrival = cleaned.get("departure_local"), cleaned.get("arrival_local")
+        for name, value in (("departure_local", departure), ("arrival_local", arrival)):
+            if value is not None and not 2000 <= value.year <= 2099:
+                self.add_error(name, _("Enter a date between 2000 and 2099."))
+                cleaned[name] = None
+        departure, arrival = cleaned.get("departure_local"), cleaned.get("arrival_local")
         if origin and destination and origin == destination:
             self.add_error("destination", _("The destination must differ from the origin."))
         if origin and departure:
@@ -273,7 +278,7 @@ class FlightAdmin(HistoryModelAdmin):
 
     @action(description=_("Departure and no-shows"), url_path="departure", permissions=["record_departure"])
     def departure(self, request, object_id):
-        return redirect("admin:sales_booking_departure", flight_id=object_id)
+        return redirect("admin:sales_booking_departure", flight_id=self._flight(request, object_id).pk)
 
     @action(
         description=_("Cancel flight"),
@@ -282,11 +287,11 @@ class FlightAdmin(HistoryModelAdmin):
         variant=ActionVariant.DANGER,
     )
     def cancel_flight(self, request, object_id):
-        return redirect("admin:sales_booking_cancel_flight", flight_id=object_id)
+        return redirect("admin:sales_booking_cancel_flight", flight_id=self._flight(request, object_id).pk)
 
     @action(description=_("Manifest (PDF)"), url_path="manifest-pdf", permissions=["view_manifest"])
     def manifest_pdf(self, request, object_id):
-        flight = get_object_or_404(Flight, pk=object_id)
+        flight = self._flight(request, object_id)
         response = HttpResponse(passenger_manifest_pdf(flight, printed_by=request.user), content_type="application/pdf")
         response["Content-Disposition"] = (
             f'inline; filename="manifest-{flight.carrier}{flight.number}-{flight.flight_date}.pdf"'
@@ -295,12 +300,18 @@ class FlightAdmin(HistoryModelAdmin):
 
     @action(description=_("Manifest (CSV)"), url_path="manifest-csv", permissions=["view_manifest"])
     def manifest_csv(self, request, object_id):
-        flight = get_object_or_404(Flight, pk=object_id)
+        flight = self._flight(request, object_id)
         response = StreamingHttpResponse(passenger_manifest_csv(flight), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = (
             f'attachment; filename="manifest-{flight.carrier}{flight.number}-{flight.flight_date}.csv"'
         )
         return response
+
+    def _flight(self, request, object_id):
+        flight = self.get_object(request, object_id)  # None for a mistyped id, not an error
+        if flight is None:
+            raise Http404("No such flight.")
+        return flight
 
     def has_cancel_flight_permission(self, request, object_id=None):
         return request.user.has_perm("fleet.change_flight")
@@ -419,6 +430,34 @@ class ScheduleLineAdmin(ImportMixin, HistoryModelAdmin):
 
     def has_import_permission(self, request):
         return request.user.has_perm("fleet.add_scheduleline")
+
+    def process_import(self, request, **kwargs):
+        # A second click on "Confirm", or a tampered form, finds no uploaded file: say so.
+        try:
+            return super().process_import(request, **kwargs)
+        except (ValueError, IndexError, OSError, FleetError):
+            messages.error(request, _("This upload is no longer available (already imported?). Upload the file again."))
+            return redirect("admin:fleet_scheduleline_import")
+
+    def add_success_message(self, result, request):
+        summary = getattr(result, "schedule_summary", None)
+        if summary is not None and summary.written:
+            messages.success(
+                request,
+                _(
+                    "Schedule imported: %(created)s flights created, %(updated)s updated, %(cancelled)s cancelled, "
+                    "%(unchanged)s unchanged."
+                )
+                % {
+                    "created": summary.flights_created,
+                    "updated": summary.flights_updated,
+                    "cancelled": summary.flights_cancelled,
+                    "unchanged": summary.flights_unchanged,
+                },
+            )
+        else:
+            reasons = "; ".join(str(e) for e in (summary.refused if summary else [])[:5]) or _("see the preview")
+            messages.error(request, _("Nothing was imported: %(reasons)s") % {"reasons": reasons})
 
     def add_data_read_fail_error_to_form(self, form, e):
         # Say what is wrong with the file, not just which exception was raised.

@@ -122,6 +122,7 @@ class ScheduleImportResource(resources.ModelResource):
     def before_import(self, dataset, **kwargs):
         self.user = kwargs.get("user")
         self.parsed = dataset.parsed
+        self.refused = {}
         # Every check runs on the whole file first, so the preview can list each row's reason.
         self.summary = schedule.import_schedule(self.parsed, user=self.user, dry_run=True)
         self.refused = {}
@@ -142,6 +143,7 @@ class ScheduleImportResource(resources.ModelResource):
     def after_import(self, dataset, result, **kwargs):
         if not kwargs.get("dry_run") and not result.has_validation_errors():
             self.summary = schedule.import_schedule(self.parsed, user=self.user)
+            result.schedule_summary = self.summary
             if self.summary.refused:
                 # The schedule changed under us between preview and confirmation.
                 raise ValidationError("; ".join(str(e) for e in self.summary.refused[:10]))

@@ -312,6 +312,13 @@ def _cell_text(cells, name):
 
 
 def _cell_date(cells, name):
+    day = _any_date(cells, name)
+    if not 2000 <= day.year <= 2099:
+        raise ValueError(f"{name}: {day} is outside 2000-2099")
+    return day
+
+
+def _any_date(cells, name):
     value = cells.get(name)
     if isinstance(value, dt.datetime):
         return value.date()
@@ -632,12 +639,19 @@ def plan(planned, checked, *, now):
         else:
             result.update.append((current["id"], flight))
     rows_by_designator = {}
+    periods = {}
     for c in checked:
-        rows_by_designator.setdefault((c.source.carrier, c.source.number, c.source.suffix), c.source.row)
+        designator = (c.source.carrier, c.source.number, c.source.suffix)
+        rows_by_designator.setdefault(designator, c.source.row)
+        first_day, last_day = periods.get(designator, (c.source.valid_from, c.source.valid_to))
+        periods[designator] = (min(first_day, c.source.valid_from), max(last_day, c.source.valid_to))
     for key, current in existing.items():
         if key in planned or current["status"] != Flight.Status.SCHEDULED or current["scheduled_departure"] <= now:
             continue
         designator = key[:3]
+        first_day, last_day = periods[designator]
+        if not first_day <= key[3] <= last_day:
+            continue  # Outside the period this file describes for that flight: not this import's business.
         what = f"{designator[0]} {designator[1]}{designator[2]} leg {key[4]} on {key[3]}"
         if current["seats_sold"]:
             refused[rows_by_designator[designator]].append(
@@ -765,7 +779,12 @@ def apply(result, checked, *, user, progress=None):
             progress(done, total)
     for start in range(0, len(result.update), BATCH):
         chunk = result.update[start : start + BATCH]
-        flights = Flight.objects.in_bulk([flight_id for flight_id, _ in chunk])
+        # Locked, then checked again: a sale may have landed since the plan was read.
+        flights = {
+            f.pk: f for f in Flight.objects.select_for_update().filter(pk__in=[i for i, _ in chunk]).order_by("pk")
+        }
+        for flight_id, planned_flight in chunk:
+            _recheck(flights[flight_id], planned_flight)
         changed = []
         for flight_id, planned_flight in chunk:
             flight = flights[flight_id]
@@ -784,7 +803,12 @@ def apply(result, checked, *, user, progress=None):
         if progress:
             progress(done, total)
     for start in range(0, len(result.cancel), BATCH):
-        flights = list(Flight.objects.filter(pk__in=result.cancel[start : start + BATCH], seats_sold=0))
+        flights = list(
+            Flight.objects.select_for_update().filter(pk__in=result.cancel[start : start + BATCH]).order_by("pk")
+        )
+        for flight in flights:
+            if flight.seats_sold or flight.status != Flight.Status.SCHEDULED:
+                raise ScheduleConflict(f"{flight} was sold or changed during the import; import the file again.")
         for flight in flights:
             flight.status = Flight.Status.CANCELLED
         Flight.objects.bulk_update(flights, ["status"], batch_size=BATCH)
@@ -792,6 +816,22 @@ def apply(result, checked, *, user, progress=None):
         done += len(flights)
         if progress:
             progress(done, total)
+
+
+class ScheduleConflict(FleetError):
+    """A flight changed between the plan and the write (a sale landed): nothing is written."""
+
+
+def _recheck(flight, planned_flight):
+    line = planned_flight.line
+    moved = (flight.origin_id, flight.destination_id, flight.scheduled_departure, flight.scheduled_arrival) != (
+        line.origin.pk,
+        line.destination.pk,
+        planned_flight.departure,
+        planned_flight.arrival,
+    )
+    if flight.status != Flight.Status.SCHEDULED or (flight.seats_sold and moved) or line.capacity < flight.seats_sold:
+        raise ScheduleConflict(f"{flight} was sold or changed during the import; import the file again.")
 
 
 def import_schedule(parsed, *, user, dry_run=False, now=None, progress=None):
@@ -821,6 +861,12 @@ def import_schedule(parsed, *, user, dry_run=False, now=None, progress=None):
             # Airports found in airportsdata along the way are not kept either: all or nothing.
             transaction.set_rollback(True)
             return summary
-        apply(result, checked, user=user, progress=progress)
+        try:
+            with transaction.atomic():
+                apply(result, checked, user=user, progress=progress)
+        except ScheduleConflict as error:
+            summary.refused = [RowError(0, str(error))]
+            transaction.set_rollback(True)
+            return summary
         summary.written = True
     return summary

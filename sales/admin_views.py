@@ -5,6 +5,7 @@ reached through a confirmation page.
 """
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 from django.conf import settings
@@ -111,7 +112,7 @@ def _parse_segments(values):
     segments = []
     for value in values:
         flight_id, _, fare_class = (value or "").partition(":")
-        if not flight_id.isdigit() or len(fare_class) != 1:
+        if not re.fullmatch(r"[0-9]{1,18}", flight_id) or len(fare_class) != 1:
             raise Http404("Unknown flight or fare.")
         segments.append(services.SegmentRequest(flight_id=int(flight_id), fare_class=fare_class.upper()))
     return segments
@@ -120,7 +121,7 @@ def _parse_segments(values):
 def _party(params):
     try:
         counts = [max(0, min(9, int(params.get(key) or 0))) for key in ("adults", "children", "infants")]
-    except ValueError as error:
+    except (ValueError, OverflowError) as error:
         raise Http404("Bad passenger counts.") from error
     adults, children, infants = counts
     kinds = [Passenger.Type.ADULT] * adults + [Passenger.Type.CHILD] * children + [Passenger.Type.INFANT] * infants
@@ -533,7 +534,7 @@ class FlightDepartureView(UnfoldModelAdminViewMixin, TemplateView):
                     },
                 )
             elif request.POST.get("step") == "no_show":
-                ids = [int(v) for v in request.POST.getlist("ticket") if v.isdigit()]
+                ids = [int(v) for v in request.POST.getlist("ticket") if re.fullmatch(r"[0-9]{1,18}", v)]
                 tickets = list(Ticket.objects.filter(pk__in=ids, flight=self.flight))
                 if not tickets:
                     messages.error(request, _("Tick the passengers who did not travel."))

@@ -1,5 +1,7 @@
 """Forms of the counter workflow: what the agent types, checked field by field."""
 
+import datetime as dt
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -71,6 +73,20 @@ class SearchForm(forms.Form):
         required=False,
         widget=UnfoldAdminIntegerFieldWidget,
     )
+
+    def _clean_day(self, name):
+        day = self.cleaned_data.get(name)
+        if day is not None and not (
+            dt.date.today().replace(year=dt.date.today().year - 1) <= day <= dt.date(2099, 12, 31)
+        ):
+            raise ValidationError(_("Choose a date between a year ago and 2099."))
+        return day
+
+    def clean_date(self):
+        return self._clean_day("date")
+
+    def clean_return_date(self):
+        return self._clean_day("return_date")
 
     def clean_origin(self):
         return _location(self.cleaned_data["origin"], "origin")
@@ -146,7 +162,7 @@ class ContactForm(forms.Form):
     PAY_NOW = "pay_now"
 
     contact_name = forms.CharField(label=_("Contact name"), max_length=100, widget=UnfoldAdminTextInputWidget)
-    contact_email = forms.EmailField(label=_("Contact e-mail"), widget=UnfoldAdminEmailInputWidget)
+    contact_email = forms.EmailField(label=_("Contact e-mail"), max_length=254, widget=UnfoldAdminEmailInputWidget)
     contact_phone = forms.CharField(label=_("Contact phone"), max_length=30, widget=UnfoldAdminTextInputWidget)
     then = forms.ChoiceField(
         label=_("Then"),

@@ -139,6 +139,8 @@ def _clean_contact(name, email, phone):
     if not name:
         raise InvalidBooking("Contact name: enter a name.", field="contact_name")
     try:
+        if len(email or "") > 254:
+            raise ValidationError("too long")
         validate_email(email or "")
     except ValidationError as error:
         raise InvalidBooking(f"Contact e-mail: {email!r} is not an e-mail address.", field="contact_email") from error

@@ -94,3 +94,13 @@ def test_only_admin_may_import(counter_user, finance_user):
         client = Client()
         client.force_login(user)
         assert client.get(IMPORT).status_code == 403
+
+
+def test_confirming_twice_says_the_upload_is_gone(aircraft, admin_client):  # noqa: F811
+    data = (HEADER + "\nXB 1,1,CDG,LHR,10:00,10:20,,1234567,2027-01-04,2027-01-10,320,\n").encode()
+    preview = upload(admin_client, "s.csv", data, "CSV")
+    assert confirm(admin_client, preview).status_code == 302
+    again = confirm(admin_client, preview)
+    assert again.status_code == 302
+    assert "no longer available" in admin_client.get(again["Location"]).content.decode()
+    assert Flight.objects.count() == 7

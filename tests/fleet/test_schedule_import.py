@@ -283,3 +283,16 @@ def test_command_prints_the_summary_and_exits_non_zero_on_refusal(aircraft, tmp_
     assert "row 2: destination: QQQ" in capsys.readouterr().out
     with pytest.raises(CommandError, match="no such file"):
         call_command("import_schedule", str(tmp_path / "missing.ssim"))
+
+
+def test_dates_outside_2000_to_2099_are_row_errors(aircraft):
+    summary = run(csv("XB 1,1,CDG,LHR,10:00,10:20,,1234567,9999-12-25,9999-12-31,320,"))
+    assert "valid_from: 9999-12-25 is outside 2000-2099" in str(summary.refused[0])
+    assert not Flight.objects.exists()
+
+
+def test_a_shorter_period_does_not_cancel_flights_outside_it(aircraft):
+    run(csv("XB 5,1,CDG,LHR,10:00,10:20,,1234567,2027-01-01,2027-01-31,320,"))
+    summary = run(csv("XB 5,1,CDG,LHR,10:00,10:20,,1234567,2027-01-01,2027-01-29,320,"))
+    assert (summary.flights_cancelled, summary.flights_unchanged) == (0, 29)
+    assert not Flight.objects.filter(status="cancelled").exists()

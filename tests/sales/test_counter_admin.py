@@ -389,3 +389,21 @@ def test_admin_cannot_allocate_below_seats_sold_or_change_a_buckets_class(
     assert client.post(url, data).status_code == 302
     bucket = FareBucket.objects.get(pk=buckets[m].pk)
     assert (bucket.seats_allocated, bucket.price, bucket.seats_sold) == (2, Decimal("95.00"), 2)
+
+
+def test_typed_urls_and_fields_never_cause_a_server_error(network, counter_user, admin_role_user, client):
+    _, flights = network
+    client.force_login(counter_user)
+    assert (
+        client.get(SEARCH, {"origin": "CDG", "destination": "LHR", "date": "9999-12-31", "window": 1}).status_code
+        == 200
+    )
+    assert client.get(NEW, {"segment": "²:Y"}).status_code == 404
+    departure = reverse("admin:sales_booking_departure", args=[flights[0].pk])
+    assert client.post(departure, {"step": "no_show", "ticket": "²"}).status_code == 302
+    long_email = "a" * 250 + "@example.com"
+    response = client.post(NEW, booking_form(flights[0], **{"contact-contact_email": long_email}))
+    assert response.status_code == 200 and not Booking.objects.exists()
+    client.force_login(admin_role_user)
+    for action in ("manifest-pdf", "manifest-csv", "cancel-flight"):
+        assert client.get(f"/admin/fleet/flight/abc/{action}/").status_code == 404
