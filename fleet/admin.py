@@ -307,6 +307,12 @@ class FlightAdmin(HistoryModelAdmin):
         )
         return response
 
+    def has_change_permission(self, request, obj=None):
+        # A flight that left or was cancelled is a record, no longer a plan.
+        if obj is not None and obj.status != Flight.Status.SCHEDULED:
+            return False
+        return super().has_change_permission(request, obj)
+
     def _flight(self, request, object_id):
         flight = self.get_object(request, object_id)  # None for a mistyped id, not an error
         if flight is None:

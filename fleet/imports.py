@@ -50,11 +50,7 @@ class ScheduleFormat(Format):
 
     def create_dataset(self, in_stream, **kwargs):
         data = in_stream if isinstance(in_stream, bytes) else in_stream.encode()
-        if len(data) > schedule.MAX_FILE_BYTES:
-            raise schedule.ScheduleFileError(
-                f"The file is {len(data) / 1024 / 1024:.1f} MB; a schedule file may be at most "
-                f"{schedule.MAX_FILE_BYTES // 1024 // 1024} MB. Split the season."
-            )
+        schedule.check_size(data)
         parsed = self.read(data)
         dataset = tablib.Dataset(headers=PREVIEW_HEADERS)
         for line in parsed.lines:
@@ -91,8 +87,6 @@ class CSVScheduleFormat(ScheduleFormat):
     extension = "csv"
 
     def read(self, data):
-        if not data:
-            raise schedule.ScheduleFileError("The file is empty.")
         return schedule.read_csv(data)
 
 
@@ -101,8 +95,6 @@ class XLSXScheduleFormat(ScheduleFormat):
     extension = "xlsx"
 
     def read(self, data):
-        if not data:
-            raise schedule.ScheduleFileError("The file is empty.")
         return schedule.read_xlsx(data)
 
 

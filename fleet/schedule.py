@@ -391,8 +391,7 @@ def _table_line(number, cells):
     )
 
 
-def read_file(data, *, name=""):
-    """Detect the format (SSIM, XLSX or CSV) and read the schedule lines."""
+def check_size(data):
     if not data:
         raise ScheduleFileError("The file is empty.")
     if len(data) > MAX_FILE_BYTES:
@@ -400,14 +399,15 @@ def read_file(data, *, name=""):
             f"The file is {len(data) / 1024 / 1024:.1f} MB; a schedule file may be at most "
             f"{MAX_FILE_BYTES // 1024 // 1024} MB. Split the season."
         )
+
+
+def read_file(data, *, name=""):
+    """Detect the format (SSIM, XLSX or CSV) and read the schedule lines."""
+    check_size(data)
     if data[:2] == b"PK":
         return read_xlsx(data)
-    head = data[: SSIM_RECORD_LENGTH + 2]
-    if head[:1] == b"1" and (
-        len(data.split(b"\n", 1)[0].rstrip(b"\r")) == SSIM_RECORD_LENGTH or name.lower().endswith(".ssim")
-    ):
-        return read_ssim(data)
-    if name.lower().endswith(".ssim"):
+    first_record = data.split(b"\n", 1)[0].rstrip(b"\r")
+    if name.lower().endswith(".ssim") or (first_record[:1] == b"1" and len(first_record) == SSIM_RECORD_LENGTH):
         return read_ssim(data)
     return read_csv(data)
 

@@ -395,6 +395,8 @@ class CancelTicketView(BookingActionView):
 
 
 class VoidTicketView(BookingActionView):
+    # Voiding requests the refund of everything paid.
+    permission_required = ("sales.change_booking", "refunds.add_refund")
     title = _("Void ticket")
     confirm_label = _("Void the ticket")
 
@@ -451,8 +453,7 @@ def booking_page_context(request, booking):
         refunds = [r for r in ticket.refunds.all() if r.status != "rejected"]
         before_departure = flight.status == Flight.Status.SCHEDULED and flight.scheduled_departure > now
         refundable = not refunds and (
-            (ticket.status == Ticket.Status.OPEN and flight.status != Flight.Status.DEPARTED and before_departure)
-            or ticket.status == Ticket.Status.NO_SHOW
+            (ticket.status == Ticket.Status.OPEN and before_departure) or ticket.status == Ticket.Status.NO_SHOW
         )
         refundable_tickets += refundable and ticket.status == Ticket.Status.OPEN
         tickets.append(
@@ -463,7 +464,7 @@ def booking_page_context(request, booking):
                 "refund": refunds[0] if refunds else None,
                 "can_refund": can_request_refund and refundable,
                 "can_cancel": can_act and live_hold and ticket.status == Ticket.Status.HELD,
-                "can_void": can_act
+                "can_void": can_request_refund
                 and ticket.status == Ticket.Status.OPEN
                 and ticket.issued_at is not None
                 and timezone.localdate(ticket.issued_at) == timezone.localdate(now)
