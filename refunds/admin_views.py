@@ -246,10 +246,12 @@ class CancelFlightView(UnfoldModelAdminViewMixin, TemplateView):
                     "holds": done.holds_cancelled,
                 },
             )
-            if done.part_paid_holds:
+            if done.paid_holds:
                 messages.warning(
                     request,
-                    _("Part payments to return at the counter: %(locators)s.")
-                    % {"locators": ", ".join(done.part_paid_holds)},
+                    _(
+                        "Held bookings already paid, to settle at the counter: %(locators)s."
+                    )
+                    % {"locators": ", ".join(done.paid_holds)},
                 )
         return HttpResponseRedirect(self.back_url())

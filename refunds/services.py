@@ -295,8 +295,8 @@ class FlightCancellation:
     refunds_requested: int
     seats_released: int
     holds_cancelled: int
-    # Held bookings that had taken a part payment: the money goes back at the counter.
-    part_paid_holds: list
+    # Held bookings paid in full but not yet issued: the counter rebooks them or returns the money.
+    paid_holds: list
 
 
 @refund_operation
@@ -355,7 +355,7 @@ def cancel_flight(*, flight, user, now=None):
     # seats on its other flights included, and the passenger rebooks.
     held_ids = set(Ticket.objects.filter(flight=flight, status=Ticket.Status.HELD).values_list("booking_id", flat=True))
     held = list(Booking.objects.select_for_update().filter(pk__in=held_ids, status=Booking.Status.HELD).order_by("pk"))
-    part_paid = []
+    paid = []
     for booking in held:
         tickets = list(booking.tickets.filter(status=Ticket.Status.HELD))
         released += sum(1 for t in tickets if t.holds_seat and t.flight_id == flight.pk)
@@ -364,13 +364,13 @@ def cancel_flight(*, flight, user, now=None):
         booking._history_user = user
         booking.save()
         if booking.amount_paid > 0:
-            part_paid.append(booking.record_locator)
+            paid.append(booking.record_locator)
     return FlightCancellation(
         flight=flight,
         refunds_requested=len(refunds),
         seats_released=released,
         holds_cancelled=len(held),
-        part_paid_holds=part_paid,
+        paid_holds=paid,
     )
 
 
