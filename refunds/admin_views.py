@@ -249,9 +249,7 @@ class CancelFlightView(UnfoldModelAdminViewMixin, TemplateView):
             if done.paid_holds:
                 messages.warning(
                     request,
-                    _(
-                        "Held bookings already paid, to settle at the counter: %(locators)s."
-                    )
+                    _("Held bookings already paid, to settle at the counter: %(locators)s.")
                     % {"locators": ", ".join(done.paid_holds)},
                 )
         return HttpResponseRedirect(self.back_url())

@@ -9,7 +9,3 @@ class RefundError(SalesError):
 
 class RefundNotAllowed(RefundError):
     pass
-
-
-class TryAgain(RefundError):
-    pass

@@ -6,17 +6,16 @@ acting at once, leaves exactly one outcome.
 """
 
 import datetime as dt
-import functools
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from backoffice.history import bulk_create_with_history
 from fleet.models import Flight
-from refunds.exceptions import RefundError, RefundNotAllowed, TryAgain
+from refunds.exceptions import RefundError, RefundNotAllowed
 from refunds.models import Refund, RefundRule
 from sales import inventory
 from sales import services as sales
@@ -25,20 +24,6 @@ from sales.pricing import money
 
 ZERO = Decimal("0.00")
 HUNDRED = Decimal("100")
-
-
-def refund_operation(func):
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        try:
-            with transaction.atomic():
-                return func(*args, **kwargs)
-        except OperationalError as error:
-            if inventory.is_lock_error(error):
-                raise TryAgain("Someone else is working on this right now. Please try again in a moment.") from error
-            raise
-
-    return wrapper
 
 
 @dataclass(frozen=True)
@@ -183,7 +168,7 @@ def _close_booking_if_empty(booking, user):
         booking.save()
 
 
-@refund_operation
+@sales.sales_operation
 def request_refund(*, ticket, requested_by, kind=None, now=None):
     """Surrender a ticket for a refund: voluntary or involuntary ones release the seat at once.
 
@@ -201,7 +186,7 @@ def request_refund(*, ticket, requested_by, kind=None, now=None):
     return refund
 
 
-@refund_operation
+@sales.sales_operation
 def void_ticket(*, ticket, agent, now=None):
     """Void a ticket issued today and request its full refund, in one step."""
     now = now or timezone.now()
@@ -219,7 +204,7 @@ def _check_four_eyes(refund, user):
         raise RefundNotAllowed("You requested this refund: another person must approve or reject it.")
 
 
-@refund_operation
+@sales.sales_operation
 def approve_refund(*, refund, approver, now=None):
     refund = _locked_refund(refund.pk)
     if refund.status != Refund.Status.REQUESTED:
@@ -233,7 +218,7 @@ def approve_refund(*, refund, approver, now=None):
     return refund
 
 
-@refund_operation
+@sales.sales_operation
 def reject_refund(*, refund, approver, reason, now=None):
     reason = " ".join((reason or "").split())
     if not reason:
@@ -251,7 +236,7 @@ def reject_refund(*, refund, approver, reason, now=None):
     return refund
 
 
-@refund_operation
+@sales.sales_operation
 def mark_refund_paid(*, refund, user, method, reference="", now=None):
     if method not in Payment.Method.values:
         raise RefundNotAllowed("Choose how the money was returned.", field="method")
@@ -299,7 +284,7 @@ class FlightCancellation:
     paid_holds: list
 
 
-@refund_operation
+@sales.sales_operation
 def cancel_flight(*, flight, user, now=None):
     """The airline cancels a flight: every open ticket gets an involuntary refund request
     and its seat back; seats held unpaid on it are released. All or nothing."""
@@ -374,7 +359,7 @@ def cancel_flight(*, flight, user, now=None):
     )
 
 
-@refund_operation
+@sales.sales_operation
 def request_booking_refunds(*, booking, requested_by, now=None):
     """Cancel a ticketed booking at the passenger's request: a refund request per open ticket."""
     now = now or timezone.now()

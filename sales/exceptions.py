@@ -1,19 +1,10 @@
 """Refusals a counter agent can read out to the passenger."""
 
+from backoffice.errors import DomainError
 
-class SalesError(Exception):
-    """A refused sales operation; nothing was written. `field` names the input at fault."""
 
-    field = None
-
-    def __init__(self, message, *, field=None):
-        super().__init__(message)
-        self.message = message
-        if field is not None:
-            self.field = field
-
-    def __str__(self):
-        return self.message
+class SalesError(DomainError):
+    """A refused sales operation; nothing was written."""
 
 
 class InvalidBooking(SalesError):

@@ -1,0 +1,16 @@
+"""The base of every refusal a person at the desk reads."""
+
+
+class DomainError(Exception):
+    """A refused operation; nothing was written. `field` names the input at fault, when there is one."""
+
+    field = None
+
+    def __init__(self, message, *, field=None):
+        super().__init__(message)
+        self.message = message
+        if field is not None:
+            self.field = field
+
+    def __str__(self):
+        return self.message
