@@ -35,15 +35,12 @@ def bulk_history_update(objects, model, *, user, batch_size=None):
     record_history(model, [obj.pk for obj in objects], user=user, history_type="~")
 
 
-def record_history(model, ids, *, user, history_type):
-    """Copy the rows' current values into their history table, in SQL: no model instance is built.
+def history_insert_parts(model, *, user, history_type):
+    """(history table, its columns, the SELECT expressions over a row of the model's table, their params).
 
-    Each history row gets the same columns simple-history writes (the model's fields, then
-    history_date, history_type and history_user), so the admin's history pages read them as theirs.
+    `INSERT INTO <table> (<columns>) SELECT <expressions> FROM <rows>` copies rows of the model,
+    from its table or from a CTE that RETURNING * made, into history.
     """
-    ids = list(ids)
-    if not ids:
-        return
     historical = history_manager(model).model
     quote = connection.ops.quote_name
     targets, sources, params = [], [], []
@@ -64,8 +61,20 @@ def record_history(model, ids, *, user, history_type):
             sources.append("NULL")
         else:
             sources.append(quote(field.column))
-    table = quote(model._meta.db_table)
-    history_table = quote(historical._meta.db_table)
+    return quote(historical._meta.db_table), ", ".join(targets), ", ".join(sources), params
+
+
+def record_history(model, ids, *, user, history_type):
+    """Copy the rows' current values into their history table, in SQL: no model instance is built.
+
+    Each history row gets the same columns simple-history writes (the model's fields, then
+    history_date, history_type and history_user), so the admin's history pages read them as theirs.
+    """
+    ids = list(ids)
+    if not ids:
+        return
+    history_table, targets, sources, params = history_insert_parts(model, user=user, history_type=history_type)
+    table = connection.ops.quote_name(model._meta.db_table)
     with connection.cursor() as cursor:
         for start in range(0, len(ids), 5000):
             chunk = ids[start : start + 5000]
@@ -74,8 +83,7 @@ def record_history(model, ids, *, user, history_type):
             else:
                 where, where_params = f"id IN ({', '.join(['%s'] * len(chunk))})", chunk
             cursor.execute(
-                f"INSERT INTO {history_table} ({', '.join(targets)}) "
-                f"SELECT {', '.join(sources)} FROM {table} WHERE {where}",
+                f"INSERT INTO {history_table} ({targets}) SELECT {sources} FROM {table} WHERE {where}",
                 [*params, *where_params],
             )
 

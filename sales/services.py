@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from backoffice.history import bulk_create_with_history, bulk_history_update, copy_create_with_history
 from fleet.models import Flight
-from sales import inventory
+from sales import booking_sql, inventory
 from sales.exceptions import (
     FlightNotBookable,
     HoldExpired,
@@ -243,18 +243,62 @@ def book(*, segments, passengers, contact_name, contact_email, contact_phone, ag
     if not hold:
         # Paid and issued in this same transaction: it never waits on a deadline.
         deadline = max(deadline, first_departure - SALES_CLOSE_BEFORE_DEPARTURE)
-    booking = _save_booking(
-        Booking(
-            contact_name=contact_name,
-            contact_email=contact_email,
-            contact_phone=contact_phone,
-            agent=agent,
-            created_at=now,
-            hold_deadline=deadline,
-            total_amount=total,
-        ),
-        agent,
+    booking = Booking(
+        contact_name=contact_name,
+        contact_email=contact_email,
+        contact_phone=contact_phone,
+        agent=agent,
+        created_at=now,
+        hold_deadline=deadline,
+        total_amount=total,
     )
+    if connection.vendor == "postgresql":
+        _insert_booking_sql(booking, people, chosen, prices, agent)
+    else:
+        _insert_booking_orm(booking, people, chosen, prices, agent)
+    seats = sum(1 for p in people if p[4] != Passenger.Type.INFANT)
+    inventory.take_seats(
+        seats_by_bucket={bucket: seats for bucket in chosen},
+        sales_close_before=SALES_CLOSE_BEFORE_DEPARTURE,
+        now=now,
+        user=agent,
+    )
+    return booking
+
+
+def _insert_booking_sql(booking, people, chosen, prices, agent):
+    """PostgreSQL: the booking's rows and history in one statement (sales/booking_sql.py)."""
+    tickets, tax_lines = [], []
+    for bucket in chosen:
+        for position, _, _, _, kind, _ in people:
+            fare, tax_total, applicable = prices[bucket.pk, kind]
+            tickets.append(
+                (
+                    position,
+                    bucket.flight_id,
+                    bucket.pk,
+                    kind != Passenger.Type.INFANT,
+                    fare,
+                    tax_total,
+                    fare + tax_total,
+                )
+            )
+            tax_lines += [(position, bucket.flight_id, t.code, t.name, money(t.amount)) for t in applicable]
+    for _ in range(10):
+        booking.record_locator = _new_locator()
+        booking_id = booking_sql.insert_booking(
+            booking, people=people, tickets=tickets, tax_lines=tax_lines, user=agent
+        )
+        if booking_id is not None:
+            booking.pk = booking_id
+            booking._state.adding = False
+            return booking
+    raise TryAgain("Could not draw a free record locator. Please try again.")
+
+
+def _insert_booking_orm(booking, people, chosen, prices, agent):
+    """Elsewhere (the SQLite default): the same rows through the ORM."""
+    booking = _save_booking(booking, agent)
     seated = [
         Passenger(booking=booking, position=p, surname=s, given_names=g, title=t, passenger_type=k)
         for p, s, g, t, k, _ in people
@@ -302,14 +346,6 @@ def book(*, segments, passengers, contact_name, contact_email, contact_phone, ag
     ]
     if tax_lines:
         bulk_create_with_history(tax_lines, TicketTax, user=agent)
-
-    seats = sum(1 for p in everyone if p.takes_seat)
-    inventory.take_seats(
-        seats_by_bucket={bucket: seats for bucket in chosen},
-        sales_close_before=SALES_CLOSE_BEFORE_DEPARTURE,
-        now=now,
-        user=agent,
-    )
     return booking
 
 
