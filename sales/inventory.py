@@ -11,7 +11,7 @@ from collections import Counter
 
 from django.db import connection
 
-from backoffice.history import record_history
+from backoffice.history import history_insert_parts, record_history
 from fleet.models import Flight
 from sales.exceptions import BucketClosed, FlightNotBookable, SoldOut
 from sales.models import FareBucket
@@ -19,22 +19,35 @@ from sales.models import FareBucket
 _TAKE_FLIGHT = """
     UPDATE fleet_flight SET seats_sold = seats_sold + %s
     WHERE id = %s AND seats_sold + %s <= capacity AND status = 'scheduled' AND scheduled_departure > %s
-    RETURNING id
 """
 _TAKE_BUCKET = """
     UPDATE sales_farebucket SET seats_sold = seats_sold + %s
     WHERE id = %s AND seats_sold + %s <= seats_allocated
-    RETURNING id
 """
-_RELEASE_FLIGHT = "UPDATE fleet_flight SET seats_sold = seats_sold - %s WHERE id = %s RETURNING id"
-_RELEASE_BUCKET = "UPDATE sales_farebucket SET seats_sold = seats_sold - %s WHERE id = %s RETURNING id"
+_RELEASE_FLIGHT = "UPDATE fleet_flight SET seats_sold = seats_sold - %s WHERE id = %s"
+_RELEASE_BUCKET = "UPDATE sales_farebucket SET seats_sold = seats_sold - %s WHERE id = %s"
 
 
-def _run(sql, params):
-    """Run one conditional counter update; the id of the row it changed, or None."""
+def _run(model, update, params, user):
+    """Run one conditional counter update and write its history row; the row's id, or None if it did not match.
+
+    On PostgreSQL the update and its history row are one statement (a data-modifying CTE),
+    so the row lock is held for the shortest time.
+    """
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        if connection.vendor == "postgresql":
+            table, targets, sources, extra = history_insert_parts(model, user=user, history_type="~")
+            cursor.execute(
+                f"WITH u AS ({update} RETURNING *) "
+                f"INSERT INTO {table} ({targets}) SELECT {sources} FROM u RETURNING id",
+                [*params, *extra],
+            )
+            row = cursor.fetchone()
+            return row[0] if row else None
+        cursor.execute(f"{update} RETURNING id", params)
         row = cursor.fetchone()
+    if row:
+        record_history(model, [row[0]], user=user, history_type="~")
     return row[0] if row else None
 
 
@@ -50,22 +63,14 @@ def take_seats(*, seats_by_bucket, sales_close_before, now, user):
         by_flight[bucket.flight_id] += seats
         flights[bucket.flight_id] = bucket.flight
     latest_sale = now + sales_close_before
-    taken_flights = []
     for flight_id in sorted(by_flight):
         seats = by_flight[flight_id]
-        row = _run(_TAKE_FLIGHT, [seats, flight_id, seats, latest_sale])
-        if row is None:
+        if _run(Flight, _TAKE_FLIGHT, [seats, flight_id, seats, latest_sale], user) is None:
             raise _why_flight_refused(flights[flight_id], seats, latest_sale)
-        taken_flights.append(row)
-    taken_buckets = []
     for bucket in sorted(seats_by_bucket, key=lambda b: (b.flight_id, b.pk)):
         seats = seats_by_bucket[bucket]
-        row = _run(_TAKE_BUCKET, [seats, bucket.pk, seats])
-        if row is None:
+        if _run(FareBucket, _TAKE_BUCKET, [seats, bucket.pk, seats], user) is None:
             raise _why_bucket_refused(bucket, seats)
-        taken_buckets.append(row)
-    record_history(Flight, taken_flights, user=user, history_type="~")
-    record_history(FareBucket, taken_buckets, user=user, history_type="~")
 
 
 def release_seats(*, tickets, user):
@@ -76,12 +81,10 @@ def release_seats(*, tickets, user):
         if ticket.holds_seat:
             by_flight[ticket.flight_id] += 1
             by_bucket[(ticket.flight_id, ticket.fare_bucket_id)] += 1
-    released_flights = [_run(_RELEASE_FLIGHT, [by_flight[flight_id], flight_id]) for flight_id in sorted(by_flight)]
-    released_buckets = [
-        _run(_RELEASE_BUCKET, [seats, bucket_id]) for (_, bucket_id), seats in sorted(by_bucket.items())
-    ]
-    record_history(Flight, released_flights, user=user, history_type="~")
-    record_history(FareBucket, released_buckets, user=user, history_type="~")
+    for flight_id in sorted(by_flight):
+        _run(Flight, _RELEASE_FLIGHT, [by_flight[flight_id], flight_id], user)
+    for (_, bucket_id), seats in sorted(by_bucket.items()):
+        _run(FareBucket, _RELEASE_BUCKET, [seats, bucket_id], user)
     return sum(by_flight.values())
 
 
