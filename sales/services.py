@@ -199,9 +199,10 @@ def book(*, segments, passengers, contact_name, contact_email, contact_phone, ag
 
     buckets = {
         (b.flight_id, b.fare_class.code): b
-        for b in FareBucket.objects.select_related("fare_class", "flight__origin__city", "flight__destination").filter(
-            flight_id__in=[s.flight_id for s in segments]
-        )
+        # No ORDER BY: Meta.ordering would sort by the flight and class for nothing.
+        for b in FareBucket.objects.select_related("fare_class", "flight__origin__city")
+        .filter(flight_id__in=[s.flight_id for s in segments])
+        .order_by()
     }
     chosen = []
     for segment in segments:
