@@ -41,27 +41,25 @@ def history_insert_parts(model, *, user, history_type):
     `INSERT INTO <table> (<columns>) SELECT <expressions> FROM <rows>` copies rows of the model,
     from its table or from a CTE that RETURNING * made, into history.
     """
+    table, targets, sources = _history_columns(model)
+    return table, targets, sources, [timezone.now(), history_type, getattr(user, "pk", None)]
+
+
+@cache
+def _history_columns(model):
+    """The SQL text is the same for every call: built once per model. Params: date, type, user."""
     historical = history_manager(model).model
     quote = connection.ops.quote_name
-    targets, sources, params = [], [], []
-    for field in historical._meta.concrete_fields:
-        if field.attname == "history_id":
-            continue
+    targets, sources = [], []
+    special = {"history_date": "%s", "history_type": "%s", "history_user_id": "%s", "history_change_reason": "NULL"}
+    order = ["history_date", "history_type", "history_user_id"]
+    fields = [f for f in historical._meta.concrete_fields if f.attname != "history_id"]
+    # The three parameters must come in the order history_insert_parts passes them.
+    fields.sort(key=lambda f: order.index(f.attname) if f.attname in order else -1)
+    for field in fields:
         targets.append(quote(field.column))
-        if field.attname == "history_date":
-            sources.append("%s")
-            params.append(timezone.now())
-        elif field.attname == "history_type":
-            sources.append("%s")
-            params.append(history_type)
-        elif field.attname == "history_user_id":
-            sources.append("%s")
-            params.append(getattr(user, "pk", None))
-        elif field.attname == "history_change_reason":
-            sources.append("NULL")
-        else:
-            sources.append(quote(field.column))
-    return quote(historical._meta.db_table), ", ".join(targets), ", ".join(sources), params
+        sources.append(special.get(field.attname, quote(field.column)))
+    return quote(historical._meta.db_table), ", ".join(targets), ", ".join(sources)
 
 
 def record_history(model, ids, *, user, history_type):
