@@ -5,13 +5,11 @@ GET shows what will happen; POST (with CSRF) does it.
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.generic import TemplateView
-from unfold.views import UnfoldModelAdminViewMixin
 
+from backoffice.admin_views import ConfirmedActionView
 from fleet.models import Flight
 from fleet.timezones import format_local
 from refunds import services
@@ -80,11 +78,8 @@ class RefundQuoteView(BookingActionView):
         }
 
 
-class RefundActionView(UnfoldModelAdminViewMixin, TemplateView):
+class RefundActionView(ConfirmedActionView):
     """Finance acting on one refund."""
-
-    template_name = "sales/admin/confirm.html"
-    form_class = None
 
     def setup(self, request, *args, **kwargs):
         super().setup(request, *args, **kwargs)
@@ -95,48 +90,20 @@ class RefundActionView(UnfoldModelAdminViewMixin, TemplateView):
     def back_url(self):
         return reverse("admin:refunds_refund_change", args=[self.refund.pk])
 
-    def get_form(self):
-        if self.form_class is None:
-            return None
-        return self.form_class(self.request.POST if self.request.method == "POST" else None)
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
+    def consequences(self):
         refund = self.refund
-        context.update(
-            question=self.question(),
-            consequences=[
-                _("%(kind)s refund of ticket %(number)s (%(name)s): %(amount)s %(currency)s, fee kept %(fee)s.")
-                % {
-                    "kind": refund.get_kind_display(),
-                    "number": refund.ticket.number,
-                    "name": refund.ticket.passenger.iata_name,
-                    "amount": refund.amount,
-                    "currency": settings.CURRENCY,
-                    "fee": refund.fee_kept,
-                },
-                _("Requested by %(who)s.") % {"who": refund.requested_by.get_full_name() or refund.requested_by},
-            ],
-            confirm_label=self.confirm_label,
-            back_url=self.back_url(),
-        )
-        context.setdefault("form", self.get_form())
-        return context
-
-    def post(self, request, *args, **kwargs):
-        form = self.get_form()
-        if form is not None and not form.is_valid():
-            return self.render_to_response(self.get_context_data(form=form))
-        try:
-            message = self.perform(form.cleaned_data if form is not None else {})
-        except SalesError as error:
-            if form is not None and error.field in form.fields:
-                form.add_error(error.field, str(error))
-                return self.render_to_response(self.get_context_data(form=form))
-            messages.error(request, str(error))
-        else:
-            messages.success(request, message)
-        return HttpResponseRedirect(self.back_url())
+        return [
+            _("%(kind)s refund of ticket %(number)s (%(name)s): %(amount)s %(currency)s, fee kept %(fee)s.")
+            % {
+                "kind": refund.get_kind_display(),
+                "number": refund.ticket.number,
+                "name": refund.ticket.passenger.iata_name,
+                "amount": refund.amount,
+                "currency": settings.CURRENCY,
+                "fee": refund.fee_kept,
+            },
+            _("Requested by %(who)s.") % {"who": refund.requested_by.get_full_name() or refund.requested_by},
+        ]
 
 
 class ApproveRefundView(RefundActionView):
@@ -185,13 +152,13 @@ class PayRefundView(RefundActionView):
         return _("Refund marked paid.")
 
 
-class CancelFlightView(UnfoldModelAdminViewMixin, TemplateView):
+class CancelFlightView(ConfirmedActionView):
     """Admin: the airline cancels a flight."""
 
     # Admin's decision; the refund requests it makes name the Admin as requester, and Finance decides them.
     permission_required = ("fleet.change_flight",)
-    template_name = "sales/admin/confirm.html"
     title = _("Cancel flight")
+    confirm_label = _("Cancel the flight")
 
     def setup(self, request, *args, **kwargs):
         super().setup(request, *args, **kwargs)
@@ -200,56 +167,38 @@ class CancelFlightView(UnfoldModelAdminViewMixin, TemplateView):
     def back_url(self):
         return reverse("admin:fleet_flight_change", args=[self.flight.pk])
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
+    def question(self):
         flight = self.flight
-        open_tickets = Ticket.objects.filter(flight=flight, status=Ticket.Status.OPEN).count()
-        held = Ticket.objects.filter(flight=flight, status=Ticket.Status.HELD).values("booking").distinct().count()
-        context.update(
-            question=_("Cancel %(flight)s, %(route)s, departing %(departs)s?")
-            % {
-                "flight": flight,
-                "route": f"{flight.origin.code}–{flight.destination.code}",
-                "departs": format_local(flight.scheduled_departure, flight.origin.time_zone),
-            },
-            consequences=[
-                _(
-                    "%(count)s open ticket(s) get an involuntary refund request for everything paid, "
-                    "and their seats back."
-                )
-                % {"count": open_tickets},
-                _("%(count)s booking(s) held unpaid on it are cancelled whole.") % {"count": held},
-                _("This cannot be undone."),
-            ],
-            confirm_label=_("Cancel the flight"),
-            back_url=self.back_url(),
-            form=None,
-        )
-        return context
+        return _("Cancel %(flight)s, %(route)s, departing %(departs)s?") % {
+            "flight": flight,
+            "route": f"{flight.origin.code}–{flight.destination.code}",
+            "departs": format_local(flight.scheduled_departure, flight.origin.time_zone),
+        }
 
-    def post(self, request, *args, **kwargs):
-        try:
-            done = services.cancel_flight(flight=self.flight, user=request.user)
-        except SalesError as error:
-            messages.error(request, str(error))
-        else:
-            messages.success(
-                request,
-                _(
-                    "%(flight)s cancelled: %(refunds)s involuntary refund request(s), %(seats)s seat(s) released, "
-                    "%(holds)s held booking(s) cancelled."
-                )
-                % {
-                    "flight": done.flight,
-                    "refunds": done.refunds_requested,
-                    "seats": done.seats_released,
-                    "holds": done.holds_cancelled,
-                },
+    def consequences(self):
+        open_tickets = Ticket.objects.filter(flight=self.flight, status=Ticket.Status.OPEN).count()
+        held = Ticket.objects.filter(flight=self.flight, status=Ticket.Status.HELD).values("booking").distinct().count()
+        return [
+            _("%(count)s open ticket(s) get an involuntary refund request for everything paid, and their seats back.")
+            % {"count": open_tickets},
+            _("%(count)s booking(s) held on it are cancelled whole.") % {"count": held},
+            _("This cannot be undone."),
+        ]
+
+    def perform(self, data):
+        done = services.cancel_flight(flight=self.flight, user=self.request.user)
+        if done.paid_holds:
+            messages.warning(
+                self.request,
+                _("Held bookings already paid, to settle at the counter: %(locators)s.")
+                % {"locators": ", ".join(done.paid_holds)},
             )
-            if done.paid_holds:
-                messages.warning(
-                    request,
-                    _("Held bookings already paid, to settle at the counter: %(locators)s.")
-                    % {"locators": ", ".join(done.paid_holds)},
-                )
-        return HttpResponseRedirect(self.back_url())
+        return _(
+            "%(flight)s cancelled: %(refunds)s involuntary refund request(s), %(seats)s seat(s) released, "
+            "%(holds)s held booking(s) cancelled."
+        ) % {
+            "flight": done.flight,
+            "refunds": done.refunds_requested,
+            "seats": done.seats_released,
+            "holds": done.holds_cancelled,
+        }

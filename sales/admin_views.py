@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import TemplateView, View
 from unfold.views import UnfoldModelAdminViewMixin
 
+from backoffice.admin_views import ConfirmedActionView
 from backoffice.system import system_user
 from fleet.models import Airport, City, Flight
 from fleet.timezones import format_local, format_local_time
@@ -247,12 +248,10 @@ class NewBookingView(CounterView):
         contact.add_error(None, str(error))
 
 
-class BookingActionView(UnfoldModelAdminViewMixin, TemplateView):
-    """GET shows what will happen and asks to confirm; POST does it."""
+class BookingActionView(ConfirmedActionView):
+    """A confirmed action on one booking (or one of its tickets)."""
 
     permission_required = ("sales.change_booking",)
-    template_name = "sales/admin/confirm.html"
-    form_class = None
 
     def setup(self, request, *args, **kwargs):
         super().setup(request, *args, **kwargs)
@@ -270,47 +269,13 @@ class BookingActionView(UnfoldModelAdminViewMixin, TemplateView):
             services.expire_if_due(self.booking, user=system_user())
         return super().dispatch(request, *args, **kwargs)
 
-    def get_form(self):
-        if self.form_class is None:
-            return None
-        if self.request.method == "POST":
-            return self.form_class(self.request.POST)
-        return self.form_class(initial=self.initial())
-
-    def initial(self):
-        return {}
+    def back_url(self):
+        return booking_url(self.booking)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update(
-            booking=self.booking,
-            ticket=self.ticket,
-            question=self.question(),
-            consequences=self.consequences(),
-            confirm_label=self.confirm_label,
-            back_url=booking_url(self.booking),
-            currency=settings.CURRENCY,
-        )
-        context.setdefault("form", self.get_form())
+        context.update(booking=self.booking, ticket=self.ticket, currency=settings.CURRENCY)
         return context
-
-    def post(self, request, *args, **kwargs):
-        form = self.get_form()
-        if form is not None and not form.is_valid():
-            return self.render_to_response(self.get_context_data(form=form))
-        try:
-            done = self.perform(form.cleaned_data if form is not None else {})
-        except SalesError as error:
-            if form is not None:
-                form.add_error(error.field if error.field in form.fields else None, str(error))
-                return self.render_to_response(self.get_context_data(form=form))
-            messages.error(request, str(error))
-        else:
-            messages.success(request, done)
-        return HttpResponseRedirect(booking_url(self.booking))
-
-    def consequences(self):
-        return []
 
 
 class TakePaymentView(BookingActionView):

@@ -1,0 +1,56 @@
+from django.contrib import messages
+from django.http import HttpResponseRedirect
+from django.views.generic import TemplateView
+from unfold.views import UnfoldModelAdminViewMixin
+
+from backoffice.errors import DomainError
+
+
+class ConfirmedActionView(UnfoldModelAdminViewMixin, TemplateView):
+    """GET shows what will happen and asks to confirm; POST (with CSRF) does it and goes back.
+
+    Subclasses give `question()`, `perform(data)` (returning the success message),
+    `back_url()`, a `confirm_label`, and optionally a `form_class` with `initial()`.
+    """
+
+    template_name = "backoffice/admin/confirm.html"
+    form_class = None
+
+    def initial(self):
+        return {}
+
+    def consequences(self):
+        return []
+
+    def get_form(self):
+        if self.form_class is None:
+            return None
+        if self.request.method == "POST":
+            return self.form_class(self.request.POST)
+        return self.form_class(initial=self.initial())
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            question=self.question(),
+            consequences=self.consequences(),
+            confirm_label=self.confirm_label,
+            back_url=self.back_url(),
+        )
+        context.setdefault("form", self.get_form())
+        return context
+
+    def post(self, request, *args, **kwargs):
+        form = self.get_form()
+        if form is not None and not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form))
+        try:
+            done = self.perform(form.cleaned_data if form is not None else {})
+        except DomainError as error:
+            if form is not None:
+                form.add_error(error.field if error.field in form.fields else None, str(error))
+                return self.render_to_response(self.get_context_data(form=form))
+            messages.error(request, str(error))
+        else:
+            messages.success(request, done)
+        return HttpResponseRedirect(self.back_url())
