@@ -4,10 +4,34 @@ from django.contrib.auth.models import Group, User
 
 from backoffice.roles import ADMIN, COUNTER_STAFF, FINANCE
 
+POSTGRES_ONLY_REASON = "needs PostgreSQL itself (row locks across connections, COPY, sequences or lock_timeout)"
+
+
+def on_postgresql():
+    return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+
 
 def pytest_configure(config):
-    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
-        pytest.exit("The tests run on PostgreSQL: set DATABASE_URL (postgres://...) or use bin/test.", returncode=2)
+    config.addinivalue_line("markers", f"postgres_only: {POSTGRES_ONLY_REASON}; skipped on SQLite")
+    if not on_postgresql():
+        # The embedded default: a test database file (not :memory:) so WAL and BEGIN IMMEDIATE
+        # apply exactly as under bin/demo.
+        test = settings.DATABASES["default"].setdefault("TEST", {})
+        test.setdefault("NAME", str(settings.VAR_DIR / "test-backoffice.sqlite3"))
+
+
+def pytest_report_header(config):
+    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    return f"database: {engine}"
+
+
+def pytest_collection_modifyitems(config, items):
+    if on_postgresql():
+        return
+    skip = pytest.mark.skip(reason=f"PostgreSQL only: {POSTGRES_ONLY_REASON}")
+    for item in items:
+        if "postgres_only" in item.keywords:
+            item.add_marker(skip)
 
 
 def _staff_user(username, role):
