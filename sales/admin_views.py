@@ -163,6 +163,12 @@ class NewBookingView(CounterView):
             ),
         )
         context.setdefault("contact", ContactForm(prefix="contact"))
+        refusals = context.setdefault("refusals", [])
+        try:
+            context["quote"] = services.quote_booking(segments=self.segments, passenger_types=self.kinds)
+        except SalesError as error:
+            if str(error) not in refusals:
+                refusals.append(str(error))
         context["chosen"] = self._chosen()
         context["segments"] = [f"{s.flight_id}:{s.fare_class}" for s in self.segments]
         context["party"] = {
@@ -177,17 +183,22 @@ class NewBookingView(CounterView):
     def post(self, request, *args, **kwargs):
         passengers = PassengerFormSet(request.POST, adults=self.adult_positions, prefix="pax")
         contact = ContactForm(request.POST, prefix="contact")
+        refusals = []
         if passengers.is_valid() and contact.is_valid():
             if [f.cleaned_data["passenger_type"] for f in passengers.forms] != self.kinds:
                 raise Http404("Passenger types changed.")
             try:
                 booking = self._book(passengers, contact)
             except SalesError as error:
-                self._attach(error, passengers, contact)
+                if not self._attach(error, passengers, contact):
+                    refusals.append(str(error))
             else:
                 messages.success(request, _("Booking %(locator)s created.") % {"locator": booking.record_locator})
                 return HttpResponseRedirect(booking_url(booking))
-        return self.render_to_response(self.get_context_data(passengers=passengers, contact=contact))
+        # The bound forms go back as typed; a refusal about no one field is the banner above them.
+        return self.render_to_response(
+            self.get_context_data(passengers=passengers, contact=contact, refusals=refusals)
+        )
 
     def _book(self, passengers, contact):
         data = contact.cleaned_data
@@ -227,17 +238,18 @@ class NewBookingView(CounterView):
 
     @staticmethod
     def _attach(error, passengers, contact):
+        """Put a refusal on the field or passenger it is about; False when it is about no one of them."""
         field = error.field or ""
-        if field.startswith("contact_") or field in ("method", "reference"):
-            contact.add_error(field if field in contact.fields else None, str(error))
-            return
+        if field in contact.fields:
+            contact.add_error(field, str(error))
+            return True
         if field.startswith("Passenger "):
             position = int(field.split()[1])
             form = passengers.forms[position - 1]
             name = "surname" if "surname" in field else "given_names" if "given names" in field else None
             form.add_error(name, str(error))
-            return
-        contact.add_error(None, str(error))
+            return True
+        return False
 
 
 class BookingActionView(ConfirmedActionView):
