@@ -201,8 +201,7 @@ def booking_search(queryset, term):
         [
             Q(contact_name__icontains=search.text),
             search.record_locator and Q(record_locator=search.record_locator),
-            search.ticket_number
-            and Exists(Ticket.objects.filter(booking=OuterRef("pk"), number=search.ticket_number)),
+            search.ticket_number and Exists(Ticket.objects.filter(booking=OuterRef("pk"), number=search.ticket_number)),
             search.email and Q(contact_email__icontains=search.email),
             search.phone_digits and Contains(_digits_only("contact_phone"), search.phone_digits),
             name and Exists(Passenger.objects.filter(name, booking=OuterRef("pk"))),
