@@ -8,8 +8,14 @@ class SalesConfig(AppConfig):
     verbose_name = "Sales"
 
     def ready(self):
+        from django.contrib import admin
+
         from backoffice.related_history import register_related_history
+        from sales.flight_admin import add_to_flight_page
         from sales.models import Booking, Passenger, Payment, Ticket
+
+        # The admin has discovered every app's admin module by now (django.contrib.admin is ready first).
+        add_to_flight_page(admin.site)
 
         # A booking's history page shows what happened to its passengers, tickets and payments too.
         register_related_history(
