@@ -25,7 +25,7 @@ def airports_for(code):
     """Airports that an IATA city or airport code stands for."""
     code = (code or "").strip().upper()
     # Two index lookups in one query; an OR across the join would scan both tables.
-    airports = list(Airport.objects.filter(code=code).union(Airport.objects.filter(city__code=code)))
+    airports = list(_by_code_or_city([code]))
     if not airports:
         raise UnknownLocation(f"{code or '(empty)'} is neither an airport nor a city we know.")
     return airports
@@ -99,15 +99,21 @@ def search_availability(*, origin, destination, date, window_days=0, seats=1, no
     return list(offers.values())
 
 
+def _by_code_or_city(codes):
+    """Airports whose own code or whose city's code is one of `codes`, by code: two index lookups in one UNION.
+
+    Each part drops Airport's default ordering: SQLite refuses ORDER BY inside a compound statement.
+    """
+    by_airport = Airport.objects.filter(code__in=codes)
+    by_city = Airport.objects.filter(city__code__in=codes)
+    parts = [part.annotate(city_code=F("city__code")).order_by() for part in (by_airport, by_city)]
+    return parts[0].union(parts[1]).order_by("code")
+
+
 def _endpoints(origin, destination):
     """The airports behind two city or airport codes, in one query."""
     codes = [(origin or "").strip().upper(), (destination or "").strip().upper()]
-    found = (
-        Airport.objects.filter(code__in=codes)
-        .annotate(city_code=F("city__code"))
-        .union(Airport.objects.filter(city__code__in=codes).annotate(city_code=F("city__code")))
-    )
-    found = list(found)
+    found = list(_by_code_or_city(codes))
     ends = []
     for code in codes:
         airports = [a for a in found if code in (a.code, a.city_code)]
