@@ -50,7 +50,7 @@ def test_counter_cancels_a_paid_booking_through_the_quote(refundable, sell, coun
     response = post_with_csrf(client, url, {})
     assert response.status_code == 302
     assert Refund.objects.count() == 2
-    assert set(Ticket.objects.values_list("status", flat=True)) == {"refunded"}
+    assert set(Ticket.objects.values_list("status", flat=True)) == {"surrendered"}
     assert Booking.objects.get().status == "cancelled"
     bucket.flight.refresh_from_db()
     assert bucket.flight.seats_sold == 0
