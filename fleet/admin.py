@@ -1,5 +1,4 @@
 import datetime as dt
-import re
 
 from django import forms
 from django.conf import settings
@@ -18,7 +17,7 @@ from unfold.widgets import UnfoldAdminSplitDateTimeWidget
 
 from backoffice.admin_base import HistoryModelAdmin
 from backoffice.admin_filters import DateRangeFilter
-from fleet import services
+from fleet import selectors, services
 from fleet.exceptions import FleetError
 from fleet.imports import SCHEDULE_FORMATS, ScheduleConfirmForm, ScheduleImportForm, ScheduleImportResource
 from fleet.models import AircraftType, Airport, City, Flight, ScheduleLine
@@ -69,9 +68,13 @@ class AirportAddForm(forms.ModelForm):
 class AirportAdmin(HistoryModelAdmin):
     list_display = ["code", "name", "city", "country", "time_zone", "local_time_now"]
     list_select_related = ["city"]
+    # fleet.selectors.airport_search reads the text; the fields turn on the search box and the autocomplete.
     search_fields = ["code", "name", "city__code", "city__name"]
     autocomplete_fields = ["city"]
     ordering = ["code"]
+
+    def get_search_results(self, request, queryset, search_term):
+        return selectors.airport_search(queryset, search_term), False
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
@@ -257,8 +260,11 @@ class FlightAdmin(HistoryModelAdmin):
         ("destination", AutocompleteSelectFilter),
     ]
     list_filter_submit = True
+    # fleet.selectors.flight_search reads the text; the fields only turn on the search box.
     search_fields = ["origin__code", "destination__code"]
-    search_help_text = _("A designator (XB 1021, XB1021A) or an airport code.")
+    search_help_text = _(
+        "A flight number (1021, XB 1021, XB1021A), a route (CDG-LHR, PAR LON) or an airport or city code."
+    )
     autocomplete_fields = ["origin", "destination", "aircraft_type"]
     # Status moves only through "Cancel flight" (refunds) and the departure page (flown tickets).
     readonly_fields = ["status", "seats_sold", "departure_utc", "arrival_utc"]
@@ -272,8 +278,6 @@ class FlightAdmin(HistoryModelAdmin):
         (_("Aircraft and seats"), {"fields": ["aircraft_type", "capacity", "seats_sold"]}),
         (_("UTC"), {"fields": ["departure_utc", "arrival_utc"], "classes": ["collapse"]}),
     ]
-
-    designator_pattern = re.compile(r"^\s*([A-Z0-9]{2})\s*(\d{1,4})([A-Z]?)\s*$", re.IGNORECASE)
 
     @action(description=_("Departure and no-shows"), url_path="departure", permissions=["record_departure"])
     def departure(self, request, object_id):
@@ -336,14 +340,7 @@ class FlightAdmin(HistoryModelAdmin):
         return initial
 
     def get_search_results(self, request, queryset, search_term):
-        match = self.designator_pattern.match(search_term or "")
-        if match:
-            carrier, number, suffix = match.groups()
-            filtered = queryset.filter(carrier=carrier.upper(), number=int(number))
-            if suffix:
-                filtered = filtered.filter(suffix=suffix.upper())
-            return filtered, False
-        return super().get_search_results(request, queryset, search_term)
+        return selectors.flight_search(queryset, search_term), False
 
     def save_model(self, request, obj, form, change):
         # The form locked the row and checked capacity in this same transaction.

@@ -11,7 +11,6 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
-from django.db.models import Q
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -22,7 +21,8 @@ from unfold.views import UnfoldModelAdminViewMixin
 
 from backoffice.admin_views import ConfirmedActionView
 from backoffice.system import system_user
-from fleet.models import Airport, City, Flight
+from fleet.models import Flight
+from fleet.selectors import location_suggestions
 from fleet.timezones import format_local, format_local_time
 from sales import selectors, services
 from sales.exceptions import SalesError
@@ -45,16 +45,8 @@ class LocationsView(UnfoldModelAdminViewMixin, View):
     title = "locations"
 
     def get(self, request):
-        term = (request.GET.get("term") or "").strip()[:40]
-        if len(term) < 2:
-            return JsonResponse({"results": []})
-        cities = City.objects.filter(Q(code__iexact=term) | Q(name__istartswith=term)).order_by("code")[:8]
-        airports = Airport.objects.select_related("city").filter(
-            Q(code__iexact=term) | Q(name__icontains=term) | Q(city__name__istartswith=term)
-        )[:12]
-        results = [{"code": c.code, "label": f"{c.code} · {c.name} (city)"} for c in cities]
-        results += [{"code": a.code, "label": f"{a.code} · {a.name}, {a.city.name}"} for a in airports]
-        return JsonResponse({"results": results})
+        suggestions = location_suggestions(request.GET.get("term"))
+        return JsonResponse({"results": [{"code": s.code, "label": s.label} for s in suggestions]})
 
 
 def _offer_rows(offers):
@@ -171,6 +163,12 @@ class NewBookingView(CounterView):
             ),
         )
         context.setdefault("contact", ContactForm(prefix="contact"))
+        refusals = context.setdefault("refusals", [])
+        try:
+            context["quote"] = services.quote_booking(segments=self.segments, passenger_types=self.kinds)
+        except SalesError as error:
+            if str(error) not in refusals:
+                refusals.append(str(error))
         context["chosen"] = self._chosen()
         context["segments"] = [f"{s.flight_id}:{s.fare_class}" for s in self.segments]
         context["party"] = {
@@ -185,17 +183,22 @@ class NewBookingView(CounterView):
     def post(self, request, *args, **kwargs):
         passengers = PassengerFormSet(request.POST, adults=self.adult_positions, prefix="pax")
         contact = ContactForm(request.POST, prefix="contact")
+        refusals = []
         if passengers.is_valid() and contact.is_valid():
             if [f.cleaned_data["passenger_type"] for f in passengers.forms] != self.kinds:
                 raise Http404("Passenger types changed.")
             try:
                 booking = self._book(passengers, contact)
             except SalesError as error:
-                self._attach(error, passengers, contact)
+                if not self._attach(error, passengers, contact):
+                    refusals.append(str(error))
             else:
                 messages.success(request, _("Booking %(locator)s created.") % {"locator": booking.record_locator})
                 return HttpResponseRedirect(booking_url(booking))
-        return self.render_to_response(self.get_context_data(passengers=passengers, contact=contact))
+        # The bound forms go back as typed; a refusal about no one field is the banner above them.
+        return self.render_to_response(
+            self.get_context_data(passengers=passengers, contact=contact, refusals=refusals)
+        )
 
     def _book(self, passengers, contact):
         data = contact.cleaned_data
@@ -235,17 +238,18 @@ class NewBookingView(CounterView):
 
     @staticmethod
     def _attach(error, passengers, contact):
+        """Put a refusal on the field or passenger it is about; False when it is about no one of them."""
         field = error.field or ""
-        if field.startswith("contact_") or field in ("method", "reference"):
-            contact.add_error(field if field in contact.fields else None, str(error))
-            return
+        if field in contact.fields:
+            contact.add_error(field, str(error))
+            return True
         if field.startswith("Passenger "):
             position = int(field.split()[1])
             form = passengers.forms[position - 1]
             name = "surname" if "surname" in field else "given_names" if "given names" in field else None
             form.add_error(name, str(error))
-            return
-        contact.add_error(None, str(error))
+            return True
+        return False
 
 
 class BookingActionView(ConfirmedActionView):

@@ -32,8 +32,8 @@ from sales.exceptions import (
     TicketNotChangeable,
     TryAgain,
 )
-from sales.models import Booking, FareBucket, Passenger, Payment, RouteFare, Tax, Ticket, TicketTax
-from sales.pricing import fare_for, money, taxes_for
+from sales.models import Booking, FareBucket, Passenger, Payment, RouteFare, Ticket, TicketTax
+from sales.pricing import money, price_booking
 
 MAX_PASSENGERS = 9
 MAX_SEGMENTS = 8
@@ -85,12 +85,17 @@ class SegmentRequest:
 _NAME_ALLOWED = re.compile(r"^[A-Z]+(?: [A-Z]+)*$")
 
 
-def iata_name_part(value, label):
+def iata_capitals(value):
     """Capitals without accents, as IATA writes names; apostrophes go, hyphens become spaces."""
     text = unicodedata.normalize("NFKD", value or "")
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = text.upper().replace("'", "").replace("’", "").replace("-", " ")
-    text = " ".join(text.split())
+    return " ".join(text.split())
+
+
+def iata_name_part(value, label):
+    """A surname or given names as stored: IATA capitals, checked."""
+    text = iata_capitals(value)
     if not text:
         raise InvalidBooking(f"{label}: enter a name.", field=label)
     if not _NAME_ALLOWED.match(text):
@@ -179,17 +184,24 @@ def _save_booking(booking, agent):
 # --- Booking ----------------------------------------------------------------
 
 
-@sales_operation
-def book(*, segments, passengers, contact_name, contact_email, contact_phone, agent, hold=True, now=None):
-    """Take a seat for every passenger on every flight, or none.
-
-    The booking is `held` until paid; with `hold=False` the caller takes the
-    payment and issues the tickets in the same transaction (pay now), which
-    is also the only way to sell within two hours of departure.
-    """
+def flight_sale_refusal(flight, *, now=None):
+    """Why the counter cannot sell seats on this flight any more, or None while it is on sale."""
     now = now or timezone.now()
-    people = _clean_passengers(passengers)
-    contact_name, contact_email, contact_phone = _clean_contact(contact_name, contact_email, contact_phone)
+    if flight.status != Flight.Status.SCHEDULED:
+        return f"{flight} is {flight.get_status_display().lower()}: it cannot be sold."
+    if flight.scheduled_departure <= now + SALES_CLOSE_BEFORE_DEPARTURE:
+        minutes = int(SALES_CLOSE_BEFORE_DEPARTURE.total_seconds() // 60)
+        return f"Sales for {flight} have closed ({minutes} minutes before departure)."
+    return None
+
+
+def flight_on_sale(flight, *, now=None):
+    """Scheduled and more than SALES_CLOSE_BEFORE_DEPARTURE before take-off."""
+    return flight_sale_refusal(flight, now=now) is None
+
+
+def _chosen_buckets(segments, now):
+    """The fare bucket of each segment, in departure order, refused if it cannot be sold now."""
     if not segments:
         raise InvalidBooking("Choose at least one flight.", field="segments")
     if len(segments) > MAX_SEGMENTS:
@@ -212,17 +224,39 @@ def book(*, segments, passengers, contact_name, contact_email, contact_phone, ag
             if flight is None:
                 raise InvalidBooking(f"Flight {segment.flight_id} does not exist.", field="segments")
             raise FlightNotBookable(f"{flight} is not sold in class {segment.fare_class}.")
-        flight = bucket.flight
-        if flight.status != Flight.Status.SCHEDULED:
-            raise FlightNotBookable(f"{flight} is {flight.get_status_display().lower()}: it cannot be sold.")
-        if flight.scheduled_departure <= now + SALES_CLOSE_BEFORE_DEPARTURE:
-            raise FlightNotBookable(f"Sales for {flight} have closed.")
+        refusal = flight_sale_refusal(bucket.flight, now=now)
+        if refusal:
+            raise FlightNotBookable(refusal)
         chosen.append(bucket)
     chosen.sort(key=lambda b: b.flight.scheduled_departure)
     for earlier, later in zip(chosen, chosen[1:], strict=False):
         if later.flight.scheduled_departure < earlier.flight.scheduled_arrival:
             raise InvalidBooking(f"{later.flight} leaves before {earlier.flight} arrives.", field="segments")
+    return chosen
 
+
+def quote_booking(*, segments, passenger_types, now=None):
+    """What these passengers would pay on these flights, priced exactly as `book` prices them. Writes nothing.
+
+    Seats are not checked: the quote holds none, and `book` says if they are gone.
+    """
+    now = now or timezone.now()
+    chosen = _chosen_buckets(segments, now)
+    return price_booking(buckets=chosen, passenger_types=passenger_types)
+
+
+@sales_operation
+def book(*, segments, passengers, contact_name, contact_email, contact_phone, agent, hold=True, now=None):
+    """Take a seat for every passenger on every flight, or none.
+
+    The booking is `held` until paid; with `hold=False` the caller takes the
+    payment and issues the tickets in the same transaction (pay now), which
+    is also the only way to sell within two hours of departure.
+    """
+    now = now or timezone.now()
+    people = _clean_passengers(passengers)
+    contact_name, contact_email, contact_phone = _clean_contact(contact_name, contact_email, contact_phone)
+    chosen = _chosen_buckets(segments, now)
     first_departure = chosen[0].flight.scheduled_departure
     deadline = hold_deadline(now=now, first_departure=first_departure)
     if hold and deadline <= now:
@@ -230,16 +264,7 @@ def book(*, segments, passengers, contact_name, contact_email, contact_phone, ag
             f"{chosen[0].flight} leaves in less than {HOLD_ENDS_BEFORE_DEPARTURE.seconds // 3600} hours: "
             "it can be sold only with payment now, not held."
         )
-
-    taxes = list(Tax.objects.select_related("departure_airport"))
-    prices = {}
-    for bucket in chosen:
-        for kind in {k for _, _, _, _, k, _ in people}:
-            applicable = taxes_for(bucket.flight, kind, taxes)
-            fare = fare_for(bucket.price, kind)
-            tax_total = money(sum((t.amount for t in applicable), start=money(0)))
-            prices[bucket.pk, kind] = (fare, tax_total, applicable)
-    total = money(sum((prices[b.pk, p[4]][0] + prices[b.pk, p[4]][1] for b in chosen for p in people), start=0))
+    price = price_booking(buckets=chosen, passenger_types=[kind for _, _, _, _, kind, _ in people])
 
     if not hold:
         # Paid and issued in this same transaction: it never waits on a deadline.
@@ -251,12 +276,12 @@ def book(*, segments, passengers, contact_name, contact_email, contact_phone, ag
         agent=agent,
         created_at=now,
         hold_deadline=deadline,
-        total_amount=total,
+        total_amount=price.total,
     )
     if connection.vendor == "postgresql":
-        _insert_booking_sql(booking, people, chosen, prices, agent)
+        _insert_booking_sql(booking, people, chosen, price, agent)
     else:
-        _insert_booking_orm(booking, people, chosen, prices, agent)
+        _insert_booking_orm(booking, people, chosen, price, agent)
     seats = sum(1 for p in people if p[4] != Passenger.Type.INFANT)
     inventory.take_seats(
         seats_by_bucket={bucket: seats for bucket in chosen},
@@ -267,24 +292,24 @@ def book(*, segments, passengers, contact_name, contact_email, contact_phone, ag
     return booking
 
 
-def _insert_booking_sql(booking, people, chosen, prices, agent):
+def _insert_booking_sql(booking, people, chosen, price, agent):
     """PostgreSQL: the booking's rows and history in one statement (sales/booking_sql.py)."""
     tickets, tax_lines = [], []
     for bucket in chosen:
         for position, _, _, _, kind, _ in people:
-            fare, tax_total, applicable = prices[bucket.pk, kind]
+            line = price.line(bucket, kind)
             tickets.append(
                 (
                     position,
                     bucket.flight_id,
                     bucket.pk,
                     kind != Passenger.Type.INFANT,
-                    fare,
-                    tax_total,
-                    fare + tax_total,
+                    line.fare,
+                    line.tax_total,
+                    line.total,
                 )
             )
-            tax_lines += [(position, bucket.flight_id, t.code, t.name, money(t.amount)) for t in applicable]
+            tax_lines += [(position, bucket.flight_id, t.code, t.name, money(t.amount)) for t in line.taxes]
     for _ in range(10):
         booking.record_locator = _new_locator()
         booking_id = booking_sql.insert_booking(
@@ -297,7 +322,7 @@ def _insert_booking_sql(booking, people, chosen, prices, agent):
     raise TryAgain("Could not draw a free record locator. Please try again.")
 
 
-def _insert_booking_orm(booking, people, chosen, prices, agent):
+def _insert_booking_orm(booking, people, chosen, price, agent):
     """Elsewhere (the SQLite default): the same rows through the ORM."""
     booking = _save_booking(booking, agent)
     seated = [
@@ -326,7 +351,7 @@ def _insert_booking_orm(booking, people, chosen, prices, agent):
     tickets = []
     for bucket in chosen:
         for passenger in everyone:
-            fare, tax_total, _ = prices[bucket.pk, passenger.passenger_type]
+            line = price.line(bucket, passenger.passenger_type)
             tickets.append(
                 Ticket(
                     booking=booking,
@@ -334,16 +359,16 @@ def _insert_booking_orm(booking, people, chosen, prices, agent):
                     flight=bucket.flight,
                     fare_bucket=bucket,
                     holds_seat=passenger.takes_seat,
-                    fare_amount=fare,
-                    tax_amount=tax_total,
-                    total_amount=fare + tax_total,
+                    fare_amount=line.fare,
+                    tax_amount=line.tax_total,
+                    total_amount=line.total,
                 )
             )
     tickets = bulk_create_with_history(tickets, Ticket, user=agent)
     tax_lines = [
         TicketTax(ticket=ticket, code=tax.code, name=tax.name, amount=money(tax.amount))
         for ticket in tickets
-        for tax in prices[ticket.fare_bucket.pk, ticket.passenger.passenger_type][2]
+        for tax in price.line(ticket.fare_bucket, ticket.passenger.passenger_type).taxes
     ]
     if tax_lines:
         bulk_create_with_history(tax_lines, TicketTax, user=agent)

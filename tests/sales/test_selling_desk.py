@@ -1,0 +1,115 @@
+"""Rough edges of selling at the desk (issue 8): the quote before "Book", refusals as a banner."""
+
+import datetime as dt
+import re
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from fleet.models import Airport
+from sales.models import Booking
+from tests.factories import FareBucketFactory, FareClassFactory, FlightFactory, TaxFactory
+from tests.sales.test_counter_admin import NEW, booking_form, csrf_client, network, post_with_csrf  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+
+def family_form(outbound, inbound):
+    """Two adults, a child and a lap infant, out and back in class Y."""
+    data = booking_form(
+        outbound,
+        fare="Y",
+        adults="2",
+        children="1",
+        infants="1",
+        **{"pax-TOTAL_FORMS": "4", "pax-INITIAL_FORMS": "4"},
+    )
+    data["segment"] = [f"{outbound.pk}:Y", f"{inbound.pk}:Y"]
+    people = [("ADT", "Pêcheur", "Élodie"), ("ADT", "O'Brien", "Sean"), ("CHD", "Pêcheur", "Léa"), ("INF", "Pêcheur", "Tom")]
+    for i, (kind, surname, given) in enumerate(people):
+        data.update(
+            {
+                f"pax-{i}-passenger_type": kind,
+                f"pax-{i}-title": "",
+                f"pax-{i}-surname": surname,
+                f"pax-{i}-given_names": given,
+            }
+        )
+    data["pax-3-infant_of"] = "1"
+    return data
+
+
+@pytest.fixture
+def return_trip(network):
+    day, flights = network
+    outbound = flights[0]
+    lhr, cdg = Airport.objects.get(code="LHR"), Airport.objects.get(code="CDG")
+    departure = outbound.scheduled_departure + dt.timedelta(days=3)
+    inbound = FlightFactory(
+        number=1100,
+        origin=lhr,
+        destination=cdg,
+        flight_date=day + dt.timedelta(days=3),
+        scheduled_departure=departure,
+        scheduled_arrival=departure + dt.timedelta(minutes=80),
+    )
+    FareBucketFactory(flight=inbound, fare_class=FareClassFactory(code="Y"), price=Decimal("150.00"))
+    # Besides the French 4.63 of the network: a tax of one airport, and one of the other country.
+    TaxFactory(code="QX", name="CDG airport charge", amount=Decimal("10.00"), departure_country="", departure_airport=cdg)
+    TaxFactory(code="UB", name="UK passenger charge", amount=Decimal("20.00"), departure_country="GB")
+    return outbound, inbound
+
+
+# Adult: 150 + 4.63 + 10.00 out, 150 + 20.00 back; child 75 %: 112.50 + 14.63, 112.50 + 20.00;
+# infant 10 %, no taxes: 15.00 each way.
+FAMILY_TOTAL = Decimal("958.89")
+
+
+def test_the_booking_form_quotes_the_price_before_book_and_the_booking_costs_exactly_that(return_trip, counter_user):
+    outbound, inbound = return_trip
+    client = csrf_client(counter_user)
+    data = family_form(outbound, inbound)
+    page = client.get(NEW, data)
+    html = page.content.decode()
+    assert page.status_code == 200
+    quote = re.search(r'<table class="bo-table" id="booking-quote">(.*?)</table>', html, re.S).group(1)
+    text = " ".join(re.sub(r"<[^>]+>", " ", quote).split())
+    # Per passenger type, fare and taxes per flight, in the currency, before anything is booked.
+    assert "Adult (12+) 150.00 FR 4.63 + QX 10.00 164.63 × 2 329.26 EUR" in text
+    assert "Child (2-11) 112.50 FR 4.63 + QX 10.00 127.13 × 1 127.13 EUR" in text
+    assert "Adult (12+) 150.00 UB 20.00 170.00 × 2 340.00 EUR" in text
+    assert "Infant (under 2, on lap) 15.00 none 15.00 × 1 15.00 EUR" in text
+    assert f"Total {FAMILY_TOTAL} EUR" in text
+    assert html.index('id="booking-quote"') < html.rindex('type="submit"')
+    assert not Booking.objects.exists()
+
+    response = post_with_csrf(client, NEW, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    booking = Booking.objects.get()
+    assert booking.total_amount == FAMILY_TOTAL
+    assert sum(t.total_amount for t in booking.tickets.all()) == FAMILY_TOTAL
+
+
+def test_a_refusal_about_no_one_field_is_a_banner_at_the_top_and_the_form_keeps_what_was_typed(network, counter_user):
+    _, flights = network
+    client = csrf_client(counter_user)
+    # Class M has 2 seats: three adults cannot have them.
+    data = booking_form(flights[0], adults="3", **{"pax-TOTAL_FORMS": "3", "pax-INITIAL_FORMS": "3"})
+    for i, given in ((1, "Paul"), (2, "Luc")):
+        data.update({f"pax-{i}-passenger_type": "ADT", f"pax-{i}-surname": "Dupont", f"pax-{i}-given_names": given})
+    response = post_with_csrf(client, NEW, data)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert not Booking.objects.exists()
+    banner = re.search(r'<div id="booking-refusal" role="alert">(.*?)</div>\s*</div>', html, re.S)
+    assert banner, "no refusal banner"
+    assert "Class M" in banner.group(1) and "3 asked for" in banner.group(1)
+    # At the top: before the flights, not in the contact section at the bottom.
+    assert html.index('id="booking-refusal"') < html.index("Contact and payment") and html.index(
+        'id="booking-refusal"'
+    ) < html.index('id="booking-quote"')
+    assert not response.context["contact"].non_field_errors()
+    # What was typed is still there.
+    assert 'value="Dupont"' in html and 'value="Paul"' in html and 'value="marie@example.com"' in html
+    assert 'value="+33 6 11 22 33 44"' in html
