@@ -368,6 +368,21 @@ class FlightAdmin(HistoryModelAdmin):
     def aircraft(self, obj):
         return obj.aircraft_type.code
 
+    # What a read-only flight page (departed, cancelled, or a role that may only look) shows in place of the
+    # form's local date and time fields.
+    @admin.display(description=_("Departure (origin local time)"))
+    def departure_local(self, obj):
+        return format_local(obj.scheduled_departure, obj.origin.time_zone)
+
+    @admin.display(description=_("Arrival (destination local time)"))
+    def arrival_local(self, obj):
+        return format_local(obj.scheduled_arrival, obj.destination.time_zone)
+
+    def history_value(self, record, field_name, value):
+        """A retimed flight's history reads its times as the form takes them: in each airport's zone."""
+        airport = {"scheduled_departure": record.origin, "scheduled_arrival": record.destination}.get(field_name)
+        return format_local(value, airport.time_zone) if airport else None
+
     @admin.display(description=_("departure (UTC)"))
     def departure_utc(self, obj):
         return format_local(obj.scheduled_departure, "UTC") if obj.pk else "-"
