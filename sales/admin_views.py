@@ -434,7 +434,8 @@ def booking_page_context(request, booking):
     tickets = []
     for ticket in all_tickets:
         flight = ticket.flight
-        refunds = [r for r in ticket.refunds.all() if r.status != "rejected"]
+        # The live refund, or else the last one rejected: a surrendered ticket says why it has no refund.
+        refunds = sorted(ticket.refunds.all(), key=lambda r: (r.status != "rejected", r.requested_at), reverse=True)
         tickets.append(
             {
                 "ticket": ticket,

@@ -14,7 +14,6 @@ from django.utils import timezone
 from backoffice.system import system_user
 from fleet.models import Flight
 from refunds import services
-from refunds.exceptions import RefundAlreadyRequested
 from refunds.models import Refund
 from sales import services as sales
 from sales.models import Booking, Ticket
@@ -239,6 +238,8 @@ def test_pressing_request_refund_twice_lands_on_the_refund_with_an_information_m
     page = client.get(refund_page).content.decode()
     assert "already has a refund" in page
     assert "messagelist" not in page or "error" not in re.search(r"messagelist(.*?)</ul>", page, re.S).group(1)
+    from refunds.exceptions import RefundAlreadyRequested
+
     with pytest.raises(RefundAlreadyRequested) as pressed:
         services.request_refund(ticket=ticket, requested_by=counter_user)
     assert pressed.value.refund == refund
