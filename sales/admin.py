@@ -12,6 +12,7 @@ from unfold.decorators import display
 from backoffice.admin_base import HistoryModelAdmin
 from backoffice.admin_filters import DateRangeFilter
 from backoffice.system import system_user
+from fleet.timezones import format_local
 from sales import admin_views, selectors, services
 from sales.models import Booking, FareBucket, FareClass, Payment, RouteFare, Tax, Ticket
 
@@ -175,8 +176,16 @@ class BookingAdmin(HistoryModelAdmin):
 
 @admin.register(Ticket)
 class TicketAdmin(HistoryModelAdmin):
-    list_display = ["number_or_hold", "passenger_name", "booking_link", "flight", "status_badge", "total_amount"]
-    list_select_related = ["passenger", "booking", "flight"]
+    list_display = [
+        "number_or_hold",
+        "passenger_name",
+        "booking_link",
+        "flight",
+        "departs",
+        "status_badge",
+        "total_amount",
+    ]
+    list_select_related = ["passenger", "booking", "flight__origin"]
     list_filter = ["status", ("issued_at", DateRangeFilter)]
     list_filter_submit = True
     # sales.selectors.ticket_search reads the text; the fields only turn on the search box.
@@ -209,6 +218,10 @@ class TicketAdmin(HistoryModelAdmin):
         return format_html(
             '<a href="{}">{}</a>', reverse("admin:sales_booking_change", args=[obj.booking_id]), obj.booking
         )
+
+    @admin.display(description=_("departs (local)"), ordering="flight__scheduled_departure")
+    def departs(self, obj):
+        return format_local(obj.flight.scheduled_departure, obj.flight.origin.time_zone)
 
     @display(description=_("status"), ordering="status", label=STATUS_COLOURS)
     def status_badge(self, obj):

@@ -25,19 +25,22 @@ BOOKING_SEARCH_QUERIES = 7
 TICKET_SEARCH_QUERIES = 7
 
 
-@pytest.fixture
-def bucket(db):
+def economy_on_cdg_lhr(departure):
+    """A CDG-LHR flight leaving at `departure` (UTC), with its economy bucket."""
     cdg = get_or_create_airport(code="CDG", user=None)
-    lhr = get_or_create_airport(code="LHR", user=None)
-    departure = timezone.now() + dt.timedelta(days=10)
     flight = FlightFactory(
         origin=cdg,
-        destination=lhr,
+        destination=get_or_create_airport(code="LHR", user=None),
         scheduled_departure=departure,
         scheduled_arrival=departure + dt.timedelta(minutes=75),
         flight_date=departure.astimezone(cdg.zone).date(),
     )
     return FareBucketFactory(flight=flight, fare_class=FareClassFactory(code="Y"), price=Decimal("100.00"))
+
+
+@pytest.fixture
+def bucket(db):
+    return economy_on_cdg_lhr(timezone.now() + dt.timedelta(days=10))
 
 
 @pytest.fixture
@@ -177,18 +180,8 @@ def book_link(flight):
 @pytest.fixture
 def late_evening_flight(db):
     """A flight whose local departure date (Paris) is the day after its UTC date."""
-    cdg = get_or_create_airport(code="CDG", user=None)
-    lhr = get_or_create_airport(code="LHR", user=None)
     departure = dt.datetime.combine(timezone.now().date() + dt.timedelta(days=12), dt.time(23, 30), tzinfo=dt.UTC)
-    flight = FlightFactory(
-        origin=cdg,
-        destination=lhr,
-        scheduled_departure=departure,
-        scheduled_arrival=departure + dt.timedelta(minutes=75),
-        flight_date=departure.astimezone(cdg.zone).date(),
-    )
-    FareBucketFactory(flight=flight, fare_class=FareClassFactory(code="Y"))
-    return flight
+    return economy_on_cdg_lhr(departure).flight
 
 
 def test_a_flight_on_sale_offers_book_on_this_flight_which_opens_the_search_with_it(
