@@ -23,7 +23,7 @@ from sales.services import PassengerRequest, SegmentRequest
 from tests.factories import FareBucketFactory, FareClassFactory, TaxFactory, flight_leaving
 from tests.sales.conftest import CONTACT
 
-pytestmark = [pytest.mark.django_db, pytest.mark.postgres_only("the booking_sql path is PostgreSQL's")]
+pytestmark = pytest.mark.django_db
 
 # Drawn at random on each booking; the same on both paths would be luck.
 GENERATED = {(Booking, "record_locator")}
@@ -89,6 +89,7 @@ def database_after(legs, agent, now, *, path):
     return rows
 
 
+@pytest.mark.postgres_only("compares the PostgreSQL statement of sales/booking_sql.py with the ORM path")
 def test_the_postgresql_statement_and_the_orm_write_the_same_rows_and_history(trip, counter_user, monkeypatch):
     now = timezone.now().replace(microsecond=0)
     with monkeypatch.context() as orm_only:
