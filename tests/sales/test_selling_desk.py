@@ -5,12 +5,14 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.urls import reverse
 
 from fleet.models import Airport
 from sales.models import Booking
 from tests.factories import FareBucketFactory, FareClassFactory, FlightFactory, TaxFactory
-from tests.sales.test_counter_admin import NEW, booking_form, csrf_client, network, post_with_csrf  # noqa: F401
+from tests.sales import test_counter_admin
+from tests.sales.test_counter_admin import NEW, booking_form, csrf_client, post_with_csrf
+
+network = test_counter_admin.network  # the counter's network of flights, as a fixture here too
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +28,12 @@ def family_form(outbound, inbound):
         **{"pax-TOTAL_FORMS": "4", "pax-INITIAL_FORMS": "4"},
     )
     data["segment"] = [f"{outbound.pk}:Y", f"{inbound.pk}:Y"]
-    people = [("ADT", "Pêcheur", "Élodie"), ("ADT", "O'Brien", "Sean"), ("CHD", "Pêcheur", "Léa"), ("INF", "Pêcheur", "Tom")]
+    people = [
+        ("ADT", "Pêcheur", "Élodie"),
+        ("ADT", "O'Brien", "Sean"),
+        ("CHD", "Pêcheur", "Léa"),
+        ("INF", "Pêcheur", "Tom"),
+    ]
     for i, (kind, surname, given) in enumerate(people):
         data.update(
             {
@@ -56,7 +63,7 @@ def return_trip(network):
     )
     FareBucketFactory(flight=inbound, fare_class=FareClassFactory(code="Y"), price=Decimal("150.00"))
     # Besides the French 4.63 of the network: a tax of one airport, and one of the other country.
-    TaxFactory(code="QX", name="CDG airport charge", amount=Decimal("10.00"), departure_country="", departure_airport=cdg)
+    TaxFactory(code="QX", name="CDG charge", amount=Decimal("10.00"), departure_country="", departure_airport=cdg)
     TaxFactory(code="UB", name="UK passenger charge", amount=Decimal("20.00"), departure_country="GB")
     return outbound, inbound
 
