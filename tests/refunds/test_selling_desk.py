@@ -19,7 +19,6 @@ from sales import services as sales
 from sales.models import Booking, Ticket
 from sales.services import PassengerRequest as P
 from tests.refunds.conftest import bucket_for
-from tests.sales.conftest import CONTACT
 
 pytestmark = pytest.mark.django_db
 
@@ -47,17 +46,12 @@ def booking_page(booking):
     return reverse("admin:sales_booking_change", args=[booking.pk])
 
 
-def sell_family(counter_user, *buckets, issue=True):
-    booking = sales.book(
-        segments=[sales.SegmentRequest(b.flight_id, b.fare_class.code) for b in buckets],
-        passengers=FAMILY,
-        agent=counter_user,
-        **CONTACT,
-    )
-    if issue:
-        sales.take_payment(booking=booking, amount=booking.total_amount, method="cash", agent=counter_user)
-        sales.issue_tickets(booking=booking, agent=counter_user)
-    return booking
+@pytest.fixture
+def sell_family(sell):
+    def sell_family(*buckets, issue=True):
+        return sell(*buckets[:1], FAMILY, *buckets[1:], issue=issue)[0].booking
+
+    return sell_family
 
 
 def statuses(booking):
@@ -73,9 +67,9 @@ def seats_sold(bucket):
 # --- A lap infant's ticket follows its adult's -------------------------------------------------------
 
 
-def test_voiding_the_adults_ticket_voids_the_lap_infants_on_that_flight_only(refundable, counter_user):
+def test_voiding_the_adults_ticket_voids_the_lap_infants_on_that_flight_only(sell_family, refundable, counter_user):
     out, back = bucket_for(refundable, "200.00"), bucket_for(refundable, "200.00", dt.timedelta(days=12))
-    booking = sell_family(counter_user, out, back)
+    booking = sell_family(out, back)
     ana = booking.tickets.get(passenger__given_names="ANA", flight=out.flight)
     services.void_ticket(ticket=ana, agent=counter_user)
     f1, f2 = out.flight_id, back.flight_id
@@ -92,9 +86,11 @@ def test_voiding_the_adults_ticket_voids_the_lap_infants_on_that_flight_only(ref
     assert seats_sold(out) == 1
 
 
-def test_refunding_the_adults_ticket_surrenders_the_lap_infants_with_its_own_refund(refundable, counter_user):
+def test_refunding_the_adults_ticket_surrenders_the_lap_infants_with_its_own_refund(
+    sell_family, refundable, counter_user
+):
     bucket = bucket_for(refundable, "200.00")
-    booking = sell_family(counter_user, bucket)
+    booking = sell_family(bucket)
     ana = booking.tickets.get(passenger__given_names="ANA")
     quotes, total = services.quote_ticket(ticket=ana)
     assert [q.ticket.passenger.given_names for q in quotes] == ["ANA", "TOM"]
@@ -107,9 +103,9 @@ def test_refunding_the_adults_ticket_surrenders_the_lap_infants_with_its_own_ref
     assert seats_sold(bucket) == 1
 
 
-def test_refunding_the_booking_refunds_each_ticket_once(refundable, counter_user):
+def test_refunding_the_booking_refunds_each_ticket_once(sell_family, refundable, counter_user):
     bucket = bucket_for(refundable, "200.00")
-    booking = sell_family(counter_user, bucket)
+    booking = sell_family(bucket)
     refunds = services.request_booking_refunds(booking=booking, requested_by=counter_user)
     assert len(refunds) == Refund.objects.count() == 3
     assert set(statuses(booking).values()) == {"surrendered"}
@@ -117,31 +113,33 @@ def test_refunding_the_booking_refunds_each_ticket_once(refundable, counter_user
     assert booking.status == "cancelled"
 
 
-def test_cancelling_the_flight_surrenders_the_infants_ticket_too(refundable, counter_user, admin_role_user):
+def test_cancelling_the_flight_surrenders_the_infants_ticket_too(
+    sell_family, refundable, counter_user, admin_role_user
+):
     bucket = bucket_for(refundable, "200.00")
-    booking = sell_family(counter_user, bucket)
+    booking = sell_family(bucket)
     services.cancel_flight(flight=bucket.flight, user=admin_role_user)
     assert set(statuses(booking).values()) == {"surrendered"}
     assert Refund.objects.filter(kind="involuntary").count() == 3
 
 
-def test_cancelling_a_held_booking_or_the_adults_seat_cancels_the_infants(refundable, counter_user):
+def test_cancelling_a_held_booking_or_the_adults_seat_cancels_the_infants(sell_family, refundable, counter_user):
     bucket = bucket_for(refundable, "200.00")
-    booking = sell_family(counter_user, bucket, issue=False)
+    booking = sell_family(bucket, issue=False)
     sales.cancel_ticket(ticket=booking.tickets.get(passenger__given_names="ANA"), agent=counter_user)
     assert statuses(booking) == {
         ("ANA", bucket.flight_id): "cancelled",
         ("TOM", bucket.flight_id): "cancelled",
         ("MAX", bucket.flight_id): "held",
     }
-    other = sell_family(counter_user, bucket, issue=False)
+    other = sell_family(bucket, issue=False)
     sales.cancel_booking(booking=other, agent=counter_user)
     assert set(statuses(other).values()) == {"cancelled"}
 
 
-def test_a_no_show_adults_lap_infant_is_a_no_show_and_refunded_with_them(refundable, counter_user):
+def test_a_no_show_adults_lap_infant_is_a_no_show_and_refunded_with_them(sell_family, refundable, counter_user):
     bucket = bucket_for(refundable, "200.00")
-    booking = sell_family(counter_user, bucket)
+    booking = sell_family(bucket)
     sales.depart_flight(flight=bucket.flight, agent=counter_user, now=bucket.flight.scheduled_departure)
     sales.mark_no_show(tickets=[booking.tickets.get(passenger__given_names="ANA")], agent=counter_user)
     assert statuses(booking)["TOM", bucket.flight_id] == "no_show"
@@ -277,9 +275,9 @@ def test_pressing_cancel_and_refund_twice_lands_on_the_booking_with_an_informati
 # --- Pages offer what the services allow -------------------------------------------------------------
 
 
-def test_a_cancelled_booking_shows_no_balance_due(refundable, counter_user, client):
+def test_a_cancelled_booking_shows_no_balance_due(sell_family, refundable, counter_user, client):
     bucket = bucket_for(refundable, "200.00")
-    booking = sell_family(counter_user, bucket, issue=False)
+    booking = sell_family(bucket, issue=False)
     client.force_login(counter_user)
     assert "Balance due" in page_text(client, booking_page(booking))
     sales.cancel_booking(booking=booking, agent=counter_user)
@@ -295,12 +293,12 @@ def _list_cells(client, booking, column):
 
 
 def test_the_bookings_list_shows_a_hold_deadline_only_for_holds_and_no_balance_for_cancelled(
-    refundable, counter_user, client
+    sell_family, refundable, counter_user, client
 ):
     bucket = bucket_for(refundable, "200.00")
-    held = sell_family(counter_user, bucket, issue=False)
-    ticketed = sell_family(counter_user, bucket)
-    cancelled = sell_family(counter_user, bucket, issue=False)
+    held = sell_family(bucket, issue=False)
+    ticketed = sell_family(bucket)
+    cancelled = sell_family(bucket, issue=False)
     sales.cancel_booking(booking=cancelled, agent=counter_user)
     client.force_login(counter_user)
     assert _list_cells(client, held, "held_until") not in ("", "-", "—")
@@ -310,9 +308,9 @@ def test_the_bookings_list_shows_a_hold_deadline_only_for_holds_and_no_balance_f
     assert _list_cells(client, cancelled, "balance") in ("-", "—")
 
 
-def test_a_paid_hold_past_its_deadline_is_still_offered_for_issue(refundable, counter_user, client):
+def test_a_paid_hold_past_its_deadline_is_still_offered_for_issue(sell_family, refundable, counter_user, client):
     bucket = bucket_for(refundable, "200.00")
-    booking = sell_family(counter_user, bucket, issue=False)
+    booking = sell_family(bucket, issue=False)
     sales.take_payment(booking=booking, amount=booking.total_amount, method="cash", agent=counter_user)
     Booking.objects.filter(pk=booking.pk).update(hold_deadline=timezone.now() - dt.timedelta(minutes=5))
     client.force_login(counter_user)

@@ -1,4 +1,6 @@
-"""Rough edges of selling at the desk (issue 8): the quote before "Book", refusals as a banner."""
+"""Rough edges of selling at the desk (issue 8): the quote before "Book".
+
+Refusals as a banner: tests/sales/test_counter_admin.py, the sold-out fare."""
 
 import datetime as dt
 import re
@@ -96,27 +98,3 @@ def test_the_booking_form_quotes_the_price_before_book_and_the_booking_costs_exa
     booking = Booking.objects.get()
     assert booking.total_amount == FAMILY_TOTAL
     assert sum(t.total_amount for t in booking.tickets.all()) == FAMILY_TOTAL
-
-
-def test_a_refusal_about_no_one_field_is_a_banner_at_the_top_and_the_form_keeps_what_was_typed(network, counter_user):
-    _, flights = network
-    client = csrf_client(counter_user)
-    # Class M has 2 seats: three adults cannot have them.
-    data = booking_form(flights[0], adults="3", **{"pax-TOTAL_FORMS": "3", "pax-INITIAL_FORMS": "3"})
-    for i, given in ((1, "Paul"), (2, "Luc")):
-        data.update({f"pax-{i}-passenger_type": "ADT", f"pax-{i}-surname": "Dupont", f"pax-{i}-given_names": given})
-    response = post_with_csrf(client, NEW, data)
-    html = response.content.decode()
-    assert response.status_code == 200
-    assert not Booking.objects.exists()
-    banner = re.search(r'<div id="booking-refusal" role="alert">(.*?)</div>\s*</div>', html, re.S)
-    assert banner, "no refusal banner"
-    assert "Class M" in banner.group(1) and "3 asked for" in banner.group(1)
-    # At the top: before the flights, not in the contact section at the bottom.
-    assert html.index('id="booking-refusal"') < html.index("Contact and payment") and html.index(
-        'id="booking-refusal"'
-    ) < html.index('id="booking-quote"')
-    assert not response.context["contact"].non_field_errors()
-    # What was typed is still there.
-    assert 'value="Dupont"' in html and 'value="Paul"' in html and 'value="marie@example.com"' in html
-    assert 'value="+33 6 11 22 33 44"' in html
