@@ -10,16 +10,16 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportMixin
-from unfold.contrib.import_export.forms import ImportForm
 from unfold.decorators import action, display
 from unfold.enums import ActionVariant
 from unfold.widgets import UnfoldAdminSplitDateTimeWidget
 
+from backoffice import plugins
 from backoffice.admin_base import HistoryModelAdmin
 from backoffice.admin_filters import AutocompleteSelectFilter, DateRangeFilter
 from fleet import selectors, services
 from fleet.exceptions import FleetError
-from fleet.imports import SCHEDULE_FORMATS, ScheduleImportResource
+from fleet.imports import SCHEDULE_FORMATS, ScheduleConfirmForm, ScheduleImportForm, ScheduleImportResource
 from fleet.models import AircraftType, Airport, City, Flight, ScheduleLine
 from fleet.timezones import format_local, format_local_time, local_to_utc, to_local
 from sales.admin import FareBucketInline
@@ -323,7 +323,14 @@ class FlightAdmin(HistoryModelAdmin):
         return flight
 
     def has_cancel_flight_permission(self, request, object_id=None):
-        return request.user.has_perm("fleet.change_flight")
+        if not request.user.has_perm("fleet.change_flight"):
+            return False
+        if object_id is None:
+            return True
+        # Offered only where the refunds app, which cancels flights, allows it (not twice, not once flown).
+        # A mistyped id is let through, for the action to answer 404.
+        flight = self.get_object(request, object_id)
+        return flight is None or plugins.ask("can_cancel_flight", flight)
 
     def has_record_departure_permission(self, request, object_id=None):
         return request.user.has_perm("sales.change_booking")
@@ -414,7 +421,8 @@ class FlightAdmin(HistoryModelAdmin):
 class ScheduleLineAdmin(ImportMixin, HistoryModelAdmin):
     """The published schedule. Lines come from imports (CSV, XLSX or SSIM), which also create the flights."""
 
-    import_form_class = ImportForm
+    import_form_class = ScheduleImportForm
+    confirm_form_class = ScheduleConfirmForm
     formats = SCHEDULE_FORMATS
     resource_classes = [ScheduleImportResource]
     import_template_name = "fleet/admin/schedule_import.html"
@@ -448,6 +456,23 @@ class ScheduleLineAdmin(ImportMixin, HistoryModelAdmin):
     def has_import_permission(self, request):
         return request.user.has_perm("fleet.add_scheduleline")
 
+    def get_confirm_form_initial(self, request, import_form):
+        initial = super().get_confirm_form_initial(request, import_form)
+        if import_form is not None:
+            initial["create_aircraft_types"] = True  # the preview lists them; unticking refuses the import
+        return initial
+
+    def get_import_data_kwargs(self, **kwargs):
+        form = kwargs.pop("form", None)
+        request = kwargs["request"]
+        may_create = request.user.has_perm("fleet.add_aircrafttype")
+        if isinstance(form, ScheduleConfirmForm):
+            kwargs["create_aircraft_types"] = may_create and form.cleaned_data.get("create_aircraft_types", False)
+        else:
+            # The preview shows the import as it would be with the types created, and lists them.
+            kwargs["create_aircraft_types"] = may_create
+        return kwargs
+
     def process_import(self, request, **kwargs):
         # A second click on "Confirm", or a tampered form, finds no uploaded file: say so.
         try:
@@ -459,19 +484,21 @@ class ScheduleLineAdmin(ImportMixin, HistoryModelAdmin):
     def add_success_message(self, result, request):
         summary = getattr(result, "schedule_summary", None)
         if summary is not None and summary.written:
-            messages.success(
-                request,
-                _(
-                    "Schedule imported: %(created)s flights created, %(updated)s updated, %(cancelled)s cancelled, "
-                    "%(unchanged)s unchanged."
-                )
-                % {
-                    "created": summary.flights_created,
-                    "updated": summary.flights_updated,
-                    "cancelled": summary.flights_cancelled,
-                    "unchanged": summary.flights_unchanged,
-                },
-            )
+            done = _(
+                "Schedule imported: %(created)s flights created, %(updated)s updated, %(cancelled)s cancelled, "
+                "%(unchanged)s unchanged."
+            ) % {
+                "created": summary.flights_created,
+                "updated": summary.flights_updated,
+                "cancelled": summary.flights_cancelled,
+                "unchanged": summary.flights_unchanged,
+            }
+            if summary.creates_aircraft_types and summary.new_aircraft_types:
+                done += " " + _("%(count)s aircraft types created: %(codes)s.") % {
+                    "count": len(summary.new_aircraft_types),
+                    "codes": ", ".join(t.code for t in summary.new_aircraft_types),
+                }
+            messages.success(request, done)
         else:
             reasons = "; ".join(str(e) for e in (summary.refused if summary else [])[:5]) or _("see the preview")
             messages.error(request, _("Nothing was imported: %(reasons)s") % {"reasons": reasons})

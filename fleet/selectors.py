@@ -15,8 +15,9 @@ _CODE = re.compile(r"[A-Z]{3}")
 _ROUTE = re.compile(r"([A-Z]{3}) ?[-–—/>]? ?([A-Z]{3})")
 
 
-def _clean(term):
-    return " ".join((term or "").split())[:MAX_SEARCH_TEXT]
+def clean_search_text(term):
+    """Spaces collapsed, capped in length, without NUL characters (PostgreSQL refuses them in text)."""
+    return " ".join((term or "").replace("\x00", "").split())[:MAX_SEARCH_TEXT]
 
 
 def _airports_coded(code):
@@ -32,7 +33,7 @@ def flight_search(queryset, term):
     only (airport or city codes); `CDG` or `LON` departs or arrives there;
     anything else a city or airport name at either end.
     """
-    text = _clean(term)
+    text = clean_search_text(term)
     if not text:
         return queryset
     upper = text.upper()
@@ -72,7 +73,7 @@ def _airport_rank(code, text):
 def airport_search(queryset, term):
     """Airports for the admin's autocomplete and list search: the code typed first, then names
     that start with the text, then names that contain it."""
-    text = _clean(term)
+    text = clean_search_text(term)
     if not text:
         return queryset
     code = text.upper()
@@ -96,7 +97,7 @@ def location_suggestions(term, *, limit=12):
     """Codes for the search form as the agent types: the city or airport with exactly that code
     first (`PAR`, `LON`, `CDG`), then the airports of that city, then cities and airports whose
     name starts with the text. Two queries; each code once."""
-    text = _clean(term)[:40]
+    text = clean_search_text(term)[:40]
     if len(text) < 2:
         return []
     code = text.upper()

@@ -10,6 +10,7 @@ from django.db.models.lookups import Contains
 from django.utils import timezone
 
 from fleet.models import Airport, Flight
+from fleet.selectors import clean_search_text
 from fleet.timezones import zone
 from sales.models import Booking, FareBucket, Passenger, Payment, Ticket, TicketTax
 from sales.services import SALES_CLOSE_BEFORE_DEPARTURE, iata_capitals
@@ -125,7 +126,6 @@ def _endpoints(origin, destination):
 
 # --- Finding bookings and tickets -------------------------------------------------
 
-MAX_SEARCH_TEXT = 100
 _RECORD_LOCATOR = re.compile(r"[A-HJ-NP-Z2-9]{6}")
 _TICKET_NUMBER = re.compile(r"\d{13}")
 _PHONE = re.compile(r"\+?[0-9 ()./-]+")
@@ -141,7 +141,7 @@ class SearchText:
 
     @classmethod
     def of(cls, term):
-        return cls(" ".join((term or "").split())[:MAX_SEARCH_TEXT])
+        return cls(clean_search_text(term))
 
     @property
     def record_locator(self):

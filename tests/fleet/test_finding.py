@@ -124,6 +124,7 @@ def test_location_suggestions_list_each_code_once_and_ignore_short_or_odd_text(p
     assert location_suggestions("P") == []
     assert location_suggestions("  ") == []
     assert location_suggestions("%%") == []
+    assert codes(location_suggestions("P\x00AR"))[0] == "PAR"
     assert len(location_suggestions("l" + "o" * 500)) == 0
 
 
@@ -145,3 +146,4 @@ def test_the_admins_airport_autocomplete_puts_the_code_typed_first(places, admin
     assert set(lon[:2]) == {"LHR", "LGW"}
     assert lon.index("BQH") < lon.index("AQP")
     assert autocomplete(client, admin_role_user, "lhr")[0] == "LHR"
+    assert autocomplete(client, admin_role_user, "LH\x00R")[0] == "LHR"  # PostgreSQL refuses NUL in text

@@ -13,7 +13,7 @@ from django.utils import timezone
 from fleet.models import Airport
 from fleet.services import get_or_create_airport
 from sales.selectors import airports_for
-from tests.factories import FareBucketFactory, FareClassFactory, FlightFactory
+from tests.factories import FareBucketFactory, FareClassFactory, flight_leaving
 
 pytestmark = pytest.mark.django_db
 
@@ -29,15 +29,7 @@ def paris_london(db):
     back_day = out_day + dt.timedelta(days=4)
     legs = [(cdg, lhr, out_day, 7, 1001), (ory, lhr, out_day, 9, 1003), (lhr, cdg, back_day, 17, 1002)]
     for origin, destination, day, hour, number in legs:
-        departure = dt.datetime.combine(day, dt.time(hour), tzinfo=dt.UTC)
-        flight = FlightFactory(
-            number=number,
-            flight_date=day,
-            origin=origin,
-            destination=destination,
-            scheduled_departure=departure,
-            scheduled_arrival=departure + dt.timedelta(minutes=75),
-        )
+        flight = flight_leaving(day, hour, number=number, origin=origin, destination=destination)
         FareBucketFactory(flight=flight, fare_class=y, price=Decimal("120.00"))
     return out_day, back_day
 
