@@ -1,11 +1,65 @@
+import datetime as dt
+
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import PAGE_VAR
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import ForeignKey
+from django.urls import NoReverseMatch, reverse
+from django.utils import formats, timezone
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.models import DeletedObject
+from simple_history.template_utils import HistoricalRecordContextHelper
 from unfold.admin import ModelAdmin
+
+from backoffice.related_history import related_history_sources
+
+
+class ReadableChanges(HistoricalRecordContextHelper):
+    """A history row's changed values as the rest of the admin prints them.
+
+    Times on the 24-hour clock with their zone (the admin may print a field in another zone: a flight's
+    departure in its airport's), dates as dates, choices by their label, yes/no, and nothing for empty.
+    """
+
+    def __init__(self, model, historical_record, *, model_admin=None):
+        super().__init__(model, historical_record)
+        self.model_admin = model_admin
+
+    def prepare_delta_change_value(self, change, value):
+        shown = getattr(self.model_admin, "history_value", None)
+        shown = shown(self.record, change.field, value) if shown and value is not None else None
+        if shown is not None:
+            return shown
+        field = self.model._meta.get_field(change.field)
+        # diff_against stands an empty foreign key in as a "deleted" object without a key.
+        if value is None or value == "" or (isinstance(value, DeletedObject) and value.pk is None):
+            return ""
+        if isinstance(value, dt.datetime):
+            return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
+        if isinstance(value, dt.date):
+            return formats.date_format(value, "DATE_FORMAT")
+        if isinstance(value, bool):
+            return _("yes") if value else _("no")
+        if field.choices:
+            return str(dict(field.flatchoices).get(value, value))
+        return super().prepare_delta_change_value(change, value)
+
+
+def _with_tracked_relations(rows):
+    """The rows with the records their foreign keys point at, so diffs and labels need no further query."""
+    names = [f.name for f in rows.model.tracked_fields if isinstance(f, ForeignKey)]
+    return rows.select_related("history_user", *names)
 
 
 class CheckedHistoryViewMixin:
-    """History is for reading: a past version is shown, never saved back."""
+    """History is for reading: a past version is shown, never saved back.
+
+    A model whose records others are tied to (a booking's tickets, payments, refunds: see
+    backoffice/related_history.py) shows their changes on its history page too, merged in time order.
+    """
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         # simple-history's version page saves the object on POST, with only view permission checked;
@@ -20,7 +74,79 @@ class CheckedHistoryViewMixin:
             self.opts.pk.to_python(unquote(object_id))
         except ValidationError:
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        return super().history_view(request, object_id, extra_context)
+        sources = related_history_sources(self.model)
+        if not sources:
+            return super().history_view(request, object_id, extra_context)
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_view_history_or_change_history_permission(request, obj):
+            raise PermissionDenied
+        paginator = Paginator(self._whole_story(request, obj, sources), self.history_list_per_page)
+        page_obj = paginator.get_page(request.GET.get(PAGE_VAR))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": self.history_view_title(request, obj),
+            "object_history_list_template": self.object_history_list_template,
+            "page_obj": page_obj,
+            "page_range": paginator.get_elided_page_range(page_obj.number),
+            "page_var": PAGE_VAR,
+            "pagination_required": paginator.count > self.history_list_per_page,
+            "module_name": capfirst(self.opts.verbose_name_plural),
+            "object": obj,
+            "opts": self.opts,
+            "app_label": self.opts.app_label,
+            "history_list_display": [],
+            "revert_disabled": self.revert_disabled(request, obj),
+            **(extra_context or {}),
+        }
+        return self.render_history_view(request, self.object_history_template, context)
+
+    def _whole_story(self, request, obj, sources):
+        """Every history row of the record and of those tied to it, newest first, each with its changes.
+
+        One query per kind of record, whatever their number.
+        """
+        own_label = f"{capfirst(self.opts.verbose_name)} {obj}"
+        # On a history table `pk` is the history row's own key: the record's key is its field of the same name.
+        own_rows = self.model.history.filter(**{self.opts.pk.attname: obj.pk})
+        kinds = [(self.model, own_rows, lambda row: own_label)]
+        kinds += [(source.model, source.rows(obj), source.describe) for source in sources]
+        story = []
+        for order, (model, rows, describe) in enumerate(kinds):
+            model_admin = self.admin_site._registry.get(model)
+            can_view = model_admin is not None and model_admin.has_view_permission(request)
+            previous = {}
+            for row in _with_tracked_relations(rows).order_by("history_date", "history_id"):
+                key = getattr(row, model._meta.pk.attname)
+                row.history_label = describe(row)
+                row.version_url = self._version_url(model, key, row.history_id) if can_view else None
+                if key in previous:
+                    delta = row.diff_against(previous[key], foreign_keys_are_objs=True)
+                    helper = ReadableChanges(model, row, model_admin=model_admin)
+                    row.history_delta_changes = helper.context_for_delta_changes(delta)
+                previous[key] = row
+                story.append((row.history_date, order, row.history_id, row))
+        story.sort(key=lambda entry: entry[:3], reverse=True)
+        return [row for *_, row in story]
+
+    def _version_url(self, model, object_id, history_id):
+        try:
+            return reverse(
+                f"{self.admin_site.name}:{model._meta.app_label}_{model._meta.model_name}_simple_history",
+                args=[object_id, history_id],
+            )
+        except NoReverseMatch:
+            return None
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return ReadableChanges(self.model, historical_record, model_admin=self)
+
+    def render_history_view(self, request, template, context, **kwargs):
+        page = context.get("page_obj")
+        # A column of "None" says nothing: it shows only when some row gives a reason.
+        context["show_change_reason"] = bool(page) and any(row.history_change_reason for row in page)
+        return super().render_history_view(request, template, context, **kwargs)
 
 
 class HistoryModelAdmin(CheckedHistoryViewMixin, SimpleHistoryAdmin, ModelAdmin):

@@ -172,6 +172,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en-gb"
 USE_I18N = True
+# A 24-hour clock everywhere (Django's en_GB prints "4:20 p.m."): backoffice/formats/en_GB/formats.py.
+FORMAT_MODULE_PATH = ["backoffice.formats"]
 USE_TZ = True
 # Stored times are UTC; what the admin shows by default (and "today") is the business zone.
 TIME_ZONE = BUSINESS_TIME_ZONE

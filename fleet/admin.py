@@ -1,5 +1,4 @@
 import datetime as dt
-import re
 
 from django import forms
 from django.conf import settings
@@ -12,16 +11,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportMixin
 from unfold.contrib.filters.admin import AutocompleteSelectFilter
-from unfold.contrib.import_export.forms import ImportForm
 from unfold.decorators import action, display
 from unfold.enums import ActionVariant
 from unfold.widgets import UnfoldAdminSplitDateTimeWidget
 
 from backoffice.admin_base import HistoryModelAdmin
 from backoffice.admin_filters import DateRangeFilter
-from fleet import services
+from fleet import selectors, services
 from fleet.exceptions import FleetError
-from fleet.imports import SCHEDULE_FORMATS, ScheduleImportResource
+from fleet.imports import SCHEDULE_FORMATS, ScheduleConfirmForm, ScheduleImportForm, ScheduleImportResource
 from fleet.models import AircraftType, Airport, City, Flight, ScheduleLine
 from fleet.timezones import format_local, format_local_time, local_to_utc, to_local
 from sales.admin import FareBucketInline
@@ -70,9 +68,13 @@ class AirportAddForm(forms.ModelForm):
 class AirportAdmin(HistoryModelAdmin):
     list_display = ["code", "name", "city", "country", "time_zone", "local_time_now"]
     list_select_related = ["city"]
+    # fleet.selectors.airport_search reads the text; the fields turn on the search box and the autocomplete.
     search_fields = ["code", "name", "city__code", "city__name"]
     autocomplete_fields = ["city"]
     ordering = ["code"]
+
+    def get_search_results(self, request, queryset, search_term):
+        return selectors.airport_search(queryset, search_term), False
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
@@ -258,8 +260,11 @@ class FlightAdmin(HistoryModelAdmin):
         ("destination", AutocompleteSelectFilter),
     ]
     list_filter_submit = True
+    # fleet.selectors.flight_search reads the text; the fields only turn on the search box.
     search_fields = ["origin__code", "destination__code"]
-    search_help_text = _("A designator (XB 1021, XB1021A) or an airport code.")
+    search_help_text = _(
+        "A flight number (1021, XB 1021, XB1021A), a route (CDG-LHR, PAR LON) or an airport or city code."
+    )
     autocomplete_fields = ["origin", "destination", "aircraft_type"]
     # Status moves only through "Cancel flight" (refunds) and the departure page (flown tickets).
     readonly_fields = ["status", "seats_sold", "departure_utc", "arrival_utc"]
@@ -273,8 +278,6 @@ class FlightAdmin(HistoryModelAdmin):
         (_("Aircraft and seats"), {"fields": ["aircraft_type", "capacity", "seats_sold"]}),
         (_("UTC"), {"fields": ["departure_utc", "arrival_utc"], "classes": ["collapse"]}),
     ]
-
-    designator_pattern = re.compile(r"^\s*([A-Z0-9]{2})\s*(\d{1,4})([A-Z]?)\s*$", re.IGNORECASE)
 
     @action(description=_("Departure and no-shows"), url_path="departure", permissions=["record_departure"])
     def departure(self, request, object_id):
@@ -337,14 +340,7 @@ class FlightAdmin(HistoryModelAdmin):
         return initial
 
     def get_search_results(self, request, queryset, search_term):
-        match = self.designator_pattern.match(search_term or "")
-        if match:
-            carrier, number, suffix = match.groups()
-            filtered = queryset.filter(carrier=carrier.upper(), number=int(number))
-            if suffix:
-                filtered = filtered.filter(suffix=suffix.upper())
-            return filtered, False
-        return super().get_search_results(request, queryset, search_term)
+        return selectors.flight_search(queryset, search_term), False
 
     def save_model(self, request, obj, form, change):
         # The form locked the row and checked capacity in this same transaction.
@@ -371,6 +367,21 @@ class FlightAdmin(HistoryModelAdmin):
     @admin.display(description=_("type"), ordering="aircraft_type__code")
     def aircraft(self, obj):
         return obj.aircraft_type.code
+
+    # What a read-only flight page (departed, cancelled, or a role that may only look) shows in place of the
+    # form's local date and time fields.
+    @admin.display(description=_("Departure (origin local time)"))
+    def departure_local(self, obj):
+        return format_local(obj.scheduled_departure, obj.origin.time_zone)
+
+    @admin.display(description=_("Arrival (destination local time)"))
+    def arrival_local(self, obj):
+        return format_local(obj.scheduled_arrival, obj.destination.time_zone)
+
+    def history_value(self, record, field_name, value):
+        """A retimed flight's history reads its times as the form takes them: in each airport's zone."""
+        airport = {"scheduled_departure": record.origin, "scheduled_arrival": record.destination}.get(field_name)
+        return format_local(value, airport.time_zone) if airport else None
 
     @admin.display(description=_("departure (UTC)"))
     def departure_utc(self, obj):
@@ -403,7 +414,8 @@ class FlightAdmin(HistoryModelAdmin):
 class ScheduleLineAdmin(ImportMixin, HistoryModelAdmin):
     """The published schedule. Lines come from imports (CSV, XLSX or SSIM), which also create the flights."""
 
-    import_form_class = ImportForm
+    import_form_class = ScheduleImportForm
+    confirm_form_class = ScheduleConfirmForm
     formats = SCHEDULE_FORMATS
     resource_classes = [ScheduleImportResource]
     import_template_name = "fleet/admin/schedule_import.html"
@@ -437,6 +449,23 @@ class ScheduleLineAdmin(ImportMixin, HistoryModelAdmin):
     def has_import_permission(self, request):
         return request.user.has_perm("fleet.add_scheduleline")
 
+    def get_confirm_form_initial(self, request, import_form):
+        initial = super().get_confirm_form_initial(request, import_form)
+        if import_form is not None:
+            initial["create_aircraft_types"] = True  # the preview lists them; unticking refuses the import
+        return initial
+
+    def get_import_data_kwargs(self, **kwargs):
+        form = kwargs.pop("form", None)
+        request = kwargs["request"]
+        may_create = request.user.has_perm("fleet.add_aircrafttype")
+        if isinstance(form, ScheduleConfirmForm):
+            kwargs["create_aircraft_types"] = may_create and form.cleaned_data.get("create_aircraft_types", False)
+        else:
+            # The preview shows the import as it would be with the types created, and lists them.
+            kwargs["create_aircraft_types"] = may_create
+        return kwargs
+
     def process_import(self, request, **kwargs):
         # A second click on "Confirm", or a tampered form, finds no uploaded file: say so.
         try:
@@ -448,19 +477,21 @@ class ScheduleLineAdmin(ImportMixin, HistoryModelAdmin):
     def add_success_message(self, result, request):
         summary = getattr(result, "schedule_summary", None)
         if summary is not None and summary.written:
-            messages.success(
-                request,
-                _(
-                    "Schedule imported: %(created)s flights created, %(updated)s updated, %(cancelled)s cancelled, "
-                    "%(unchanged)s unchanged."
-                )
-                % {
-                    "created": summary.flights_created,
-                    "updated": summary.flights_updated,
-                    "cancelled": summary.flights_cancelled,
-                    "unchanged": summary.flights_unchanged,
-                },
-            )
+            done = _(
+                "Schedule imported: %(created)s flights created, %(updated)s updated, %(cancelled)s cancelled, "
+                "%(unchanged)s unchanged."
+            ) % {
+                "created": summary.flights_created,
+                "updated": summary.flights_updated,
+                "cancelled": summary.flights_cancelled,
+                "unchanged": summary.flights_unchanged,
+            }
+            if summary.creates_aircraft_types and summary.new_aircraft_types:
+                done += " " + _("%(count)s aircraft types created: %(codes)s.") % {
+                    "count": len(summary.new_aircraft_types),
+                    "codes": ", ".join(t.code for t in summary.new_aircraft_types),
+                }
+            messages.success(request, done)
         else:
             reasons = "; ".join(str(e) for e in (summary.refused if summary else [])[:5]) or _("see the preview")
             messages.error(request, _("Nothing was imported: %(reasons)s") % {"reasons": reasons})

@@ -1,28 +1,36 @@
 """Schedule import in the admin, through django-import-export.
 
-The formats read the uploaded file with `fleet.schedule` (SSIM, CSV or XLSX); the
-resource checks every row against the database in the preview, lists each refused
-row with its reason, and on confirmation writes the whole schedule in the import's
-transaction, or nothing.
+The person uploads a file; its format (SSIM, CSV or XLSX) is read from the file, never
+asked. `fleet.schedule` reads and checks it in the preview, which lists each refused
+line by its number in the file and its column, the aircraft types the import would
+create, and what deserves a second look (flights in the past, another carrier's). On
+confirmation the whole schedule is written in the import's transaction, or nothing.
+
+import-export's row machinery is not used: the schedule is checked and written as a whole.
+The dataset holds one row standing for the file, and a refused file is one invalid row,
+which is what tells import-export not to offer the confirmation.
 """
 
 import tablib
+from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources
 from import_export.formats.base_formats import Format
+from import_export.forms import ConfirmImportForm
+from import_export.forms import ImportForm as BaseImportForm
 from import_export.results import RowResult
+from unfold.contrib.import_export.forms import ImportForm
+from unfold.widgets import UnfoldBooleanWidget
 
 from fleet import schedule
 from fleet.models import ScheduleLine
 
-PREVIEW_HEADERS = ["row in file", "flight", "leg", "route", "period", "days", "times", "aircraft", "reading"]
-
 
 class ScheduleFormat(Format):
-    """A schedule file read by `fleet.schedule`; the rows become a preview table."""
+    """A schedule file read by `fleet.schedule`; the dataset carries the parsed schedule."""
 
     title = ""
-    extension = ""
 
     def __init__(self, encoding=None):
         self.encoding = encoding
@@ -31,7 +39,7 @@ class ScheduleFormat(Format):
         return self.title
 
     def get_extension(self):
-        return self.extension
+        return self.title.lower()
 
     def is_binary(self):
         return True
@@ -45,98 +53,76 @@ class ScheduleFormat(Format):
     def can_export(self):
         return False
 
-    def read(self, data):
-        raise NotImplementedError
-
     def create_dataset(self, in_stream, **kwargs):
         data = in_stream if isinstance(in_stream, bytes) else in_stream.encode()
-        schedule.check_size(data)
-        parsed = self.read(data)
-        dataset = tablib.Dataset(headers=PREVIEW_HEADERS)
-        for line in parsed.lines:
-            dataset.append(
-                [
-                    line.row,
-                    line.designator,
-                    line.leg_number,
-                    f"{line.origin}-{line.destination}",
-                    f"{line.valid_from}..{line.valid_to}",
-                    line.days,
-                    f"{line.departure_time:%H:%M}-{line.arrival_time:%H:%M}",
-                    line.aircraft_type,
-                    "",
-                ]
-            )
-        for error in parsed.errors:
-            dataset.append([error.row, "", "", "", "", "", "", "", error.message])
-        dataset.parsed = parsed
+        dataset = tablib.Dataset([self.title], headers=["file"])
+        dataset.parsed = schedule.READERS[self.title](data)
         return dataset
 
 
-class SSIMFormat(ScheduleFormat):
-    # The title matches the file extension, so the admin picks the format from the file name.
-    title = "SSIM"
-    extension = "ssim"
-
-    def read(self, data):
-        return schedule.read_ssim(data)
+SCHEDULE_FORMATS = [type(f"{name}ScheduleFormat", (ScheduleFormat,), {"title": name}) for name in schedule.FORMATS]
 
 
-class CSVScheduleFormat(ScheduleFormat):
-    title = "CSV"
-    extension = "csv"
+class ScheduleImportForm(ImportForm):
+    """The upload: one file, whose format is detected here, so the person never picks it."""
 
-    def read(self, data):
-        return schedule.read_csv(data)
+    def __init__(self, formats, resources, **kwargs):
+        super().__init__(formats, resources, **kwargs)
+        self.titles = [f().get_title() for f in formats]
+        self.fields["format"] = forms.CharField(required=False, widget=forms.HiddenInput)
+        self.fields["import_file"].label = _("Schedule file")
+        self.fields["import_file"].help_text = _("IATA SSIM, CSV or XLSX: the format is read from the file.")
+
+    @property
+    def media(self):
+        # Not import-export's script that guesses the format select from the file name: there is no select.
+        return super(BaseImportForm, self).media
+
+    def clean(self):
+        cleaned = super().clean()
+        upload = cleaned.get("import_file")
+        if upload is None:
+            return cleaned
+        try:
+            schedule.check_size(upload.size)
+            data = upload.read()
+            upload.seek(0)
+            cleaned["format"] = str(self.titles.index(schedule.detect_format(data, name=upload.name)))
+        except schedule.ScheduleFileError as error:
+            self.add_error("import_file", str(error))
+        return cleaned
 
 
-class XLSXScheduleFormat(ScheduleFormat):
-    title = "XLSX"
-    extension = "xlsx"
-
-    def read(self, data):
-        return schedule.read_xlsx(data)
-
-
-SCHEDULE_FORMATS = [CSVScheduleFormat, XLSXScheduleFormat, SSIMFormat]
+class ScheduleConfirmForm(ConfirmImportForm):
+    create_aircraft_types = forms.BooleanField(
+        label=_("Create these aircraft types, with the seats the file gives"),
+        required=False,
+        widget=UnfoldBooleanWidget,
+    )
 
 
 class ScheduleImportResource(resources.ModelResource):
-    row = fields.Field(attribute="row", column_name="row in file")
+    file = fields.Field(column_name="file")
 
     class Meta:
         model = ScheduleLine
-        fields = ("row",)
-        import_id_fields = ("row",)
-        report_skipped = False
+        fields = ("file",)
+        import_id_fields = ("file",)
         use_transactions = True
-
-    def before_import(self, dataset, **kwargs):
-        self.user = kwargs.get("user")
-        self.parsed = dataset.parsed
-        self.refused = {}
-        # Every check runs on the whole file first, so the preview can list each row's reason.
-        self.summary = schedule.import_schedule(self.parsed, user=self.user, dry_run=True)
-        self.refused = {}
-        for error in self.summary.refused:
-            self.refused.setdefault(error.row, []).append(error.message)
 
     def import_row(self, row, instance_loader, **kwargs):
         result = self.get_row_result_class()()
-        result.number = kwargs.get("row_number")
-        messages = self.refused.get(int(row["row in file"] or 0))
-        if messages:
-            result.import_type = RowResult.IMPORT_TYPE_INVALID
-            result.validation_error = ValidationError("; ".join(messages))
-        else:
-            result.import_type = RowResult.IMPORT_TYPE_SKIP
+        result.import_type = RowResult.IMPORT_TYPE_SKIP
         return result
 
     def after_import(self, dataset, result, **kwargs):
-        if not kwargs.get("dry_run") and not result.has_validation_errors():
-            self.summary = schedule.import_schedule(self.parsed, user=self.user)
-            result.schedule_summary = self.summary
-            if self.summary.refused:
-                # The schedule changed under us between preview and confirmation.
-                raise ValidationError("; ".join(str(e) for e in self.summary.refused[:10]))
-        result.schedule_summary = self.summary
+        summary = schedule.import_schedule(
+            dataset.parsed,
+            user=kwargs.get("user"),
+            dry_run=kwargs.get("dry_run", True),
+            create_aircraft_types=kwargs.get("create_aircraft_types", False),
+        )
+        result.schedule_summary = summary
+        if summary.refused:
+            refused = "; ".join(str(e) for e in summary.refused[:10])
+            result.append_invalid_row(0, {}, ValidationError(refused))

@@ -1,22 +1,29 @@
 """Schedule import: read schedule lines (IATA SSIM Chapter 7, CSV or XLSX), check every
-row, expand each line into dated flights and apply the result in one transaction.
+line, expand each line into dated flights and apply the result in one transaction.
 
-Nothing is written when any row is refused: the caller gets every row's reason.
+Nothing is written when any line is refused: the caller gets every line's reason, with
+the line number as the file shows it and the column at fault.
 Local times become UTC per date with each airport's time zone, so daylight-saving
 changes land right. Importing the same file twice changes nothing.
 """
 
+import csv
 import datetime as dt
+import io
 import re
-from collections import defaultdict
+import zipfile
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from backoffice.history import bulk_create_with_history, bulk_history_update, copy_create_with_history
+from fleet.aircraft_reference import Seating, aircraft_type_name
 from fleet.exceptions import FleetError
 from fleet.models import AircraftType, Airport, Flight, ScheduleLine
+from fleet.services import create_aircraft_types as add_aircraft_types
 from fleet.services import get_or_create_airport
 from fleet.timezones import local_to_utc, zone
 
@@ -52,6 +59,30 @@ REQUIRED_COLUMNS = {
     "aircraft_type",
 }
 OPTIONAL_COLUMNS = {"leg", "arrival_day_offset", "departure_day_offset", "capacity"}
+# Where each field sits in an SSIM flight leg record (type 3), as its errors name it.
+SSIM_COLUMNS = {
+    "time_mode": "time mode (byte 2)",
+    "suffix": "operational suffix (byte 2)",
+    "carrier": "airline designator (bytes 3-5)",
+    "number": "flight number (bytes 6-9)",
+    "leg": "leg sequence number (bytes 12-13)",
+    "valid_from": "period of operation (bytes 15-21)",
+    "valid_to": "period of operation (bytes 22-28)",
+    "days": "days of operation (bytes 29-35)",
+    "frequency": "frequency rate (byte 36)",
+    "origin": "departure station (bytes 37-39)",
+    "departure": "departure time (bytes 40-43)",
+    "destination": "arrival station (bytes 55-57)",
+    "arrival": "arrival time (bytes 62-65)",
+    "aircraft_type": "aircraft type (bytes 73-75)",
+    "departure_day_offset": "departure date variation (byte 193)",
+    "arrival_day_offset": "arrival date variation (byte 194)",
+}
+FORMATS = ("SSIM", "CSV", "XLSX")
+SCHEDULE_KINDS = (
+    "A schedule file is SSIM, CSV or XLSX: an IATA SSIM file (Chapter 7, 200-byte records), "
+    "a CSV file whose first line names the columns, or an Excel workbook saved as .xlsx."
+)
 
 
 class ScheduleFileError(FleetError):
@@ -60,11 +91,24 @@ class ScheduleFileError(FleetError):
 
 @dataclass
 class RowError:
+    """A refused line: its number as the file shows it (0: the file as a whole) and the column at fault."""
+
     row: int
     message: str
+    column: str = ""
 
     def __str__(self):
-        return f"row {self.row}: {self.message}" if self.row else self.message
+        where = ", ".join(part for part in (f"line {self.row}" if self.row else "", self.column) if part)
+        return f"{where}: {self.message}" if where else self.message
+
+
+class CellError(ValueError):
+    """A value that cannot be read, with the column it sits in."""
+
+    def __init__(self, column, message):
+        super().__init__(message)
+        self.column = column
+        self.message = message
 
 
 @dataclass
@@ -89,6 +133,7 @@ class LineInput:
     aircraft_type: str
     capacity: int | None
     time_mode: str = ScheduleLine.TimeMode.LOCAL
+    seating: Seating | None = None  # the seats the file gives, for an aircraft type the import creates
 
     @property
     def designator(self):
@@ -102,6 +147,34 @@ class ParsedSchedule:
     records_read: int = 0
     segment_records: int = 0
     format: str = ""
+    columns: dict = field(default_factory=dict)  # field -> the column's name in this file's format
+
+    def column(self, name):
+        return self.columns.get(name, name)
+
+
+@dataclass
+class NewAircraftType:
+    """An aircraft type the file uses and the database lacks, with the seats the file gives it."""
+
+    code: str
+    name: str
+    seatings: list  # [(Seating, legs)], the most used first: the type gets that one
+
+    @property
+    def seating(self):
+        return self.seatings[0][0]
+
+    @property
+    def legs(self):
+        return sum(legs for _, legs in self.seatings)
+
+    @property
+    def seats_in_file(self):
+        return "; also ".join(str(seating) for seating, _ in self.seatings)
+
+    def __str__(self):
+        return f"{self.code} {self.name}: {self.seats_in_file}"
 
 
 @dataclass
@@ -116,22 +189,54 @@ class ImportSummary:
     flights_cancelled: int = 0
     refused: list = field(default_factory=list)
     written: bool = False
+    new_aircraft_types: list = field(default_factory=list)
+    creates_aircraft_types: bool = False
+    flights_in_past: int = 0  # of the flights created or changed
+    flights_by_other_carrier: dict = field(default_factory=dict)  # carrier -> flights created or changed
 
     @property
     def ok(self):
         return not self.refused
 
+    @property
+    def flights_written(self):
+        return self.flights_created + self.flights_updated
+
+    def warnings(self):
+        """What the person should know before confirming, though nothing is wrong with the file."""
+        found = []
+        if self.flights_in_past:
+            found.append(f"{self.flights_in_past} of the {self.flights_written} flights depart in the past.")
+        for carrier, count in sorted(self.flights_by_other_carrier.items()):
+            found.append(
+                f"{count} of the {self.flights_written} flights are for carrier {carrier}, "
+                f"not {settings.AIRLINE_CODE} (this airline)."
+            )
+        return found
+
     def lines(self):
         out = [
             f"Format: {self.format}",
             f"Lines read: {self.lines_read} ({self.legs} flight legs, {self.segment_records} segment records)",
+        ]
+        if self.new_aircraft_types:
+            if self.written and self.creates_aircraft_types:
+                state = "created"
+            elif self.creates_aircraft_types and not self.refused:
+                state = "to create"
+            else:
+                state = "unknown"
+            out.append(f"Aircraft types {state}: {len(self.new_aircraft_types)}")
+            out += [f"  {new_type}" for new_type in self.new_aircraft_types]
+        out += [
             f"Flights created: {self.flights_created}",
             f"Flights updated: {self.flights_updated}",
             f"Flights unchanged: {self.flights_unchanged}",
             f"Flights cancelled: {self.flights_cancelled}",
-            f"Rows refused: {len(self.refused)}",
+            f"Lines refused: {len(self.refused)}",
         ]
         out += [f"  {error}" for error in self.refused]
+        out += [f"Warning: {warning}" for warning in self.warnings()]
         return out
 
 
@@ -165,13 +270,6 @@ def _days(text):
     return "".join(str(i) if str(i) in compact else " " for i in range(1, 8))
 
 
-def _capacity_from_configuration(text):
-    """'W18Y112VVCGO' -> 130: the cabin counts before the aircraft version ('VV...')."""
-    cabins = text.split("VV", 1)[0].strip()
-    counts = re.findall(r"[A-Z](\d{1,3})", cabins)
-    return sum(int(c) for c in counts) or None
-
-
 def _date_variation(char, what):
     if char in (" ", "0"):
         return 0
@@ -189,7 +287,9 @@ def read_ssim(data):
     records = [r.rstrip("\r") for r in text.split("\n")]
     while records and not records[-1]:
         records.pop()
-    parsed = ParsedSchedule(lines=[], errors=[], records_read=len(records), format="IATA SSIM")
+    parsed = ParsedSchedule(
+        lines=[], errors=[], records_read=len(records), format="IATA SSIM", columns=dict(SSIM_COLUMNS)
+    )
     if not records:
         raise ScheduleFileError("The file is empty.")
     if not records[0].startswith("1"):
@@ -209,7 +309,9 @@ def read_ssim(data):
         if kind == "2":
             carriers += 1
             if record[1] not in "UL":
-                parsed.errors.append(RowError(number, f"time mode {record[1]!r} is neither U (UTC) nor L (local)"))
+                parsed.errors.append(
+                    RowError(number, f"{record[1]!r} is neither U (UTC) nor L (local)", SSIM_COLUMNS["time_mode"])
+                )
             time_mode = ScheduleLine.TimeMode.UTC if record[1] == "U" else ScheduleLine.TimeMode.LOCAL
         elif kind == "3":
             if not carriers:
@@ -217,14 +319,16 @@ def read_ssim(data):
                 continue
             try:
                 parsed.lines.append(_ssim_leg(number, record, time_mode))
-            except ValueError as error:
+            except CellError as error:
+                parsed.errors.append(RowError(number, error.message, error.column))
+            except ValueError as error:  # a value no reader above foresaw: still this line's error, not a crash
                 parsed.errors.append(RowError(number, str(error)))
         elif kind == "4":
             parsed.segment_records += 1
         elif kind == "5":
             trailers += 1
         else:
-            parsed.errors.append(RowError(number, f"unknown record type {kind!r}"))
+            parsed.errors.append(RowError(number, f"unknown record type {kind!r}", "record type (byte 1)"))
     if not carriers:
         parsed.errors.append(RowError(0, "no carrier record (type 2): this is not a complete SSIM file"))
     if not trailers:
@@ -232,20 +336,28 @@ def read_ssim(data):
     return parsed
 
 
+def _ssim_field(name, read, *args):
+    """read(*args), its ValueError told as an error in the named SSIM field."""
+    try:
+        return read(*args)
+    except ValueError as error:
+        raise CellError(SSIM_COLUMNS[name], str(error)) from None
+
+
 def _ssim_leg(number, r, time_mode):
     suffix = r[1].strip()
     carrier = r[2:5].strip()
     if not re.fullmatch(r"(?=.*[A-Z])[A-Z0-9]{2}", carrier):
-        raise ValueError(f"airline designator {r[2:5]!r} is not a two-character IATA code")
+        raise CellError(SSIM_COLUMNS["carrier"], f"{r[2:5]!r} is not a two-character IATA airline code")
     if suffix and not re.fullmatch(r"[A-Z]", suffix):
-        raise ValueError(f"operational suffix {suffix!r} is not a letter")
+        raise CellError(SSIM_COLUMNS["suffix"], f"{suffix!r} is not a letter")
     if not r[5:9].strip().isdigit() or not 1 <= int(r[5:9]) <= 9999:
-        raise ValueError(f"flight number {r[5:9]!r} is not 1 to 9999")
+        raise CellError(SSIM_COLUMNS["number"], f"{r[5:9]!r} is not a flight number from 1 to 9999")
     if not r[11:13].isdigit() or int(r[11:13]) < 1:
-        raise ValueError(f"leg sequence {r[11:13]!r} is not a number")
+        raise CellError(SSIM_COLUMNS["leg"], f"{r[11:13]!r} is not a leg number")
     if r[35] not in " 1":
-        raise ValueError(f"frequency rate {r[35]!r} is not supported (weekly only)")
-    capacity = _capacity_from_configuration(r[172:192])
+        raise CellError(SSIM_COLUMNS["frequency"], f"{r[35]!r} is not supported (weekly only)")
+    seating = Seating.from_configuration(r[172:192])
     return LineInput(
         row=number,
         carrier=carrier,
@@ -255,16 +367,19 @@ def _ssim_leg(number, r, time_mode):
         leg_number=int(r[11:13]),
         origin=r[36:39],
         destination=r[54:57],
-        departure_time=_hhmm(r[39:43]),
-        arrival_time=_hhmm(r[61:65]),
-        departure_day_offset=_date_variation(r[192], "departure"),
-        arrival_day_offset=_date_variation(r[193], "arrival") if r[193] != " " else None,
-        days=_days(r[28:35]),
-        valid_from=_ssim_date(r[14:21]),
-        valid_to=_ssim_date(r[21:28]),
+        departure_time=_ssim_field("departure", _hhmm, r[39:43]),
+        arrival_time=_ssim_field("arrival", _hhmm, r[61:65]),
+        departure_day_offset=_ssim_field("departure_day_offset", _date_variation, r[192], "departure"),
+        arrival_day_offset=(
+            _ssim_field("arrival_day_offset", _date_variation, r[193], "arrival") if r[193] != " " else None
+        ),
+        days=_ssim_field("days", _days, r[28:35]),
+        valid_from=_ssim_field("valid_from", _ssim_date, r[14:21]),
+        valid_to=_ssim_field("valid_to", _ssim_date, r[21:28]),
         aircraft_type=r[72:75].strip(),
-        capacity=capacity,
+        capacity=seating.total if seating else None,
         time_mode=time_mode,
+        seating=seating,
     )
 
 
@@ -272,13 +387,11 @@ _FORMULA = re.compile(r"^[=@]|^[+-](?!\d)")
 _DESIGNATOR = re.compile(r"^\s*([A-Z0-9]{2})\s*(\d{1,4})([A-Z]?)\s*$")
 
 
-def read_table(rows, headers, *, format_name, formula_cells=()):
-    """Schedule lines from a table (CSV or XLSX): a header row, then one line per row.
-
-    Row numbers count the header as row 1, as a spreadsheet shows them.
-    """
-    parsed = ParsedSchedule(lines=[], errors=[], records_read=len(rows), format=format_name)
-    names = [str(h or "").strip().lower().replace(" ", "_") for h in headers]
+def read_table(rows, *, format_name):
+    """Schedule lines from a table (CSV or XLSX): rows of (line number in the file, cells), the header first."""
+    (header_line, headers), *body = rows
+    names = _column_names(headers)
+    parsed = ParsedSchedule(lines=[], errors=[], records_read=len(body) + 1, format=format_name)
     unknown = [n for n in names if n and n not in REQUIRED_COLUMNS | OPTIONAL_COLUMNS]
     missing = sorted(REQUIRED_COLUMNS - set(names))
     if unknown or missing:
@@ -287,23 +400,33 @@ def read_table(rows, headers, *, format_name, formula_cells=()):
             problems.append("missing column(s): " + ", ".join(missing))
         if unknown:
             problems.append("unknown column(s): " + ", ".join(unknown))
-        parsed.errors.append(RowError(1, "; ".join(problems) + f". Expected: {', '.join(TABLE_COLUMNS)}"))
+        parsed.errors.append(RowError(header_line, "; ".join(problems) + f". Expected: {', '.join(TABLE_COLUMNS)}"))
         return parsed
-    formula_rows = set(formula_cells)
-    for number, values in enumerate(rows, 2):
+    for number, values in body:
         cells = dict(zip(names, values, strict=False))
         if all(v in (None, "") for v in cells.values()):
             continue
-        if number in formula_rows or any(isinstance(v, str) and _FORMULA.match(v.strip()) for v in cells.values()):
-            parsed.errors.append(RowError(number, "a cell holds a formula; enter values only"))
+        formulas = [
+            RowError(number, f"a formula ({value.strip()}); enter the value itself", name)
+            for name, value in cells.items()
+            if isinstance(value, str) and _FORMULA.match(value.strip())
+        ]
+        if formulas:
+            parsed.errors += formulas
             continue
         try:
             parsed.lines.append(_table_line(number, cells))
-        except ValueError as error:
+        except CellError as error:
+            parsed.errors.append(RowError(number, error.message, error.column))
+        except ValueError as error:  # a value no reader above foresaw: still this line's error, not a crash
             parsed.errors.append(RowError(number, str(error)))
     if not parsed.lines and not parsed.errors:
         raise ScheduleFileError("The file holds no schedule line.")
     return parsed
+
+
+def _column_names(headers):
+    return [str(h or "").strip().lower().replace(" ", "_") for h in headers]
 
 
 def _cell_text(cells, name):
@@ -314,7 +437,7 @@ def _cell_text(cells, name):
 def _cell_date(cells, name):
     day = _any_date(cells, name)
     if not 2000 <= day.year <= 2099:
-        raise ValueError(f"{name}: {day} is outside 2000-2099")
+        raise CellError(name, f"{day} is outside 2000-2099")
     return day
 
 
@@ -333,7 +456,7 @@ def _any_date(cells, name):
     try:
         return _ssim_date(text.upper())
     except ValueError:
-        raise ValueError(f"{name}: {text!r} is not a date (YYYY-MM-DD)") from None
+        raise CellError(name, f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _cell_time(cells, name):
@@ -345,7 +468,7 @@ def _cell_time(cells, name):
     text = _cell_text(cells, name)
     match = re.fullmatch(r"(\d{1,2}):?(\d{2})(?::00)?", text)
     if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
-        raise ValueError(f"{name}: {text!r} is not a time (HH:MM)")
+        raise CellError(name, f"{text!r} is not a time (HH:MM)")
     return dt.time(int(match.group(1)), int(match.group(2)))
 
 
@@ -356,20 +479,21 @@ def _cell_int(cells, name, *, low, high, default=None):
     text = text.lstrip("+")
     if text.endswith(".0"):
         text = text[:-2]
-    if not text.isdigit() or not low <= int(text) <= high:
-        raise ValueError(f"{name}: {text!r} is not a whole number from {low} to {high}")
+    if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
+        raise CellError(name, f"{text!r} is not a whole number from {low} to {high}")
     return int(text)
 
 
 def _table_line(number, cells):
     match = _DESIGNATOR.match(_cell_text(cells, "designator").upper())
     if not match or not 1 <= int(match.group(2)) <= 9999:
-        raise ValueError(f"designator: {_cell_text(cells, 'designator')!r} is not a flight designator (e.g. XB 1021)")
+        raise CellError("designator", f"{_cell_text(cells, 'designator')!r} is not a flight designator (e.g. XB 1021)")
     carrier, flight_number, suffix = match.groups()
     try:
         days = _days(cells.get("days"))
     except ValueError as error:
-        raise ValueError(f"days: {error}") from None
+        raise CellError("days", str(error)) from None
+    capacity = _cell_int(cells, "capacity", low=1, high=999)
     return LineInput(
         row=number,
         carrier=carrier,
@@ -387,49 +511,93 @@ def _table_line(number, cells):
         valid_from=_cell_date(cells, "valid_from"),
         valid_to=_cell_date(cells, "valid_to"),
         aircraft_type=_cell_text(cells, "aircraft_type").upper(),
-        capacity=_cell_int(cells, "capacity", low=1, high=999),
+        capacity=capacity,
+        seating=Seating.from_capacity(capacity),
     )
 
 
-def check_size(data):
-    if not data:
+def check_size(size):
+    """Refuse an empty file, or one too big to read, from its size in bytes."""
+    if not size:
         raise ScheduleFileError("The file is empty.")
-    if len(data) > MAX_FILE_BYTES:
+    if size > MAX_FILE_BYTES:
         raise ScheduleFileError(
-            f"The file is {len(data) / 1024 / 1024:.1f} MB; a schedule file may be at most "
+            f"The file is {size / 1024 / 1024:.1f} MB; a schedule file may be at most "
             f"{MAX_FILE_BYTES // 1024 // 1024} MB. Split the season."
         )
 
 
+def detect_format(data, *, name=""):
+    """The format of a schedule file, "SSIM", "CSV" or "XLSX", from its name and content; else ScheduleFileError.
+
+    The content decides where it can (a workbook is a ZIP holding xl/workbook.xml, an SSIM file
+    starts with a 200-byte header record); the name decides for text that could be either.
+    """
+    check_size(len(data))
+    suffix = name.lower().rsplit(".", 1)[-1] if "." in name else ""
+    if data[:4] == b"PK\x03\x04":
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                if "xl/workbook.xml" in archive.namelist():
+                    return "XLSX"
+        except zipfile.BadZipFile:
+            pass
+        if suffix == "xlsx":
+            raise ScheduleFileError("This file is not a readable XLSX workbook: it may be damaged. Save it again.")
+        raise ScheduleFileError(f"This is not a schedule file. {SCHEDULE_KINDS}")
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise ScheduleFileError(
+            f"This is an old Excel (XLS) workbook: save it as XLSX, then upload that. {SCHEDULE_KINDS}"
+        )
+    if suffix == "xlsx":
+        raise ScheduleFileError("This file is named .xlsx but is not a readable XLSX workbook.")
+    first_record = data.split(b"\n", 1)[0].rstrip(b"\r")
+    if suffix == "ssim" or (first_record[:1] == b"1" and len(first_record) == SSIM_RECORD_LENGTH):
+        return "SSIM"
+    if suffix == "csv":
+        return "CSV"
+    try:
+        text = data.decode("utf-8-sig")
+        header = [] if "\x00" in text else _column_names(next(_csv_reader(text), []))
+    except (UnicodeDecodeError, csv.Error):
+        header = []
+    if not set(header) & (REQUIRED_COLUMNS | OPTIONAL_COLUMNS):
+        raise ScheduleFileError(f"This is not a schedule file. {SCHEDULE_KINDS}")
+    return "CSV"
+
+
 def read_file(data, *, name=""):
     """Detect the format (SSIM, XLSX or CSV) and read the schedule lines."""
-    check_size(data)
-    if data[:2] == b"PK":
-        return read_xlsx(data)
-    first_record = data.split(b"\n", 1)[0].rstrip(b"\r")
-    if name.lower().endswith(".ssim") or (first_record[:1] == b"1" and len(first_record) == SSIM_RECORD_LENGTH):
-        return read_ssim(data)
-    return read_csv(data)
+    return READERS[detect_format(data, name=name)](data)
+
+
+def _csv_reader(text):
+    """Comma-separated, or semicolon- or tab-separated when the first line says so (as some spreadsheets save)."""
+    first_line = text.split("\n", 1)[0]
+    delimiter = max((",", ";", "\t"), key=first_line.count)
+    return csv.reader(io.StringIO(text), delimiter=delimiter)
 
 
 def read_csv(data):
-    import csv
-    import io
-
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise ScheduleFileError("This is neither an SSIM file nor a UTF-8 CSV file.") from error
-    rows = list(csv.reader(io.StringIO(text)))
-    if not rows or not any(cell.strip() for cell in rows[0]):
+        raise ScheduleFileError("This is not a UTF-8 CSV file: save it as CSV UTF-8 and upload it again.") from error
+    reader = _csv_reader(text)
+    rows = []
+    first_line = 1
+    try:
+        for values in reader:
+            rows.append((first_line, values))
+            first_line = reader.line_num + 1  # a quoted cell may span lines: the next row starts after it
+    except csv.Error as error:
+        raise ScheduleFileError(f"Line {first_line} is not valid CSV: {error}.") from error
+    if not rows or not any(cell.strip() for cell in rows[0][1]):
         raise ScheduleFileError("The file is empty.")
-    return read_table(rows[1:], rows[0], format_name="CSV")
+    return read_table(rows, format_name="CSV")
 
 
 def read_xlsx(data):
-    import io
-    import zipfile
-
     from openpyxl import load_workbook
 
     try:
@@ -438,19 +606,15 @@ def read_xlsx(data):
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
         raise ScheduleFileError("This file is not a readable XLSX workbook.") from error
     sheet = workbook.worksheets[0]
-    rows = []
-    formula_rows = []
-    for number, row in enumerate(sheet.iter_rows(), 1):
-        values = []
-        for cell in row:
-            if cell.data_type == "f":
-                formula_rows.append(number)
-            values.append(cell.value)
-        rows.append(values)
+    # The sheet's own row numbers: empty rows come as empty tuples, so counting from 1 keeps them.
+    rows = [(number, [cell.value for cell in row]) for number, row in enumerate(sheet.iter_rows(), 1)]
     workbook.close()
     if not rows:
         raise ScheduleFileError("The workbook's first sheet is empty.")
-    return read_table(rows[1:], rows[0], format_name="XLSX", formula_cells=formula_rows)
+    return read_table(rows, format_name="XLSX")
+
+
+READERS = {"SSIM": read_ssim, "CSV": read_csv, "XLSX": read_xlsx}
 
 
 # --- Checking against the database --------------------------------------------
@@ -468,18 +632,42 @@ class CheckedLine:
         return self.source.capacity or self.aircraft_type.total_seats
 
 
-def check_lines(parsed, *, user):
-    """Resolve stations (creating airports from airportsdata) and aircraft types; check each line."""
+def _new_aircraft_types(lines, known):
+    """The types the lines use that the database lacks and the file gives seats for, by code."""
+    seatings = defaultdict(Counter)
+    for line in lines:
+        if line.aircraft_type not in known and line.seating and re.fullmatch(r"[A-Z0-9]{3}", line.aircraft_type):
+            seatings[line.aircraft_type][line.seating] += 1
+    return [NewAircraftType(code, aircraft_type_name(code), seatings[code].most_common()) for code in sorted(seatings)]
+
+
+def check_lines(parsed, *, user, create_aircraft_types=False):
+    """Resolve stations (creating airports from airportsdata) and aircraft types; check each line.
+
+    Returns the lines that passed, the errors, and the aircraft types the file uses but the
+    database lacks; those are created (with the seats the file gives) when asked, else refused.
+    """
     errors = list(parsed.errors)
     types = {t.code: t for t in AircraftType.objects.all()}
+    new_types = _new_aircraft_types(parsed.lines, types)
+    if create_aircraft_types and new_types:
+        created = add_aircraft_types(types=[(t.code, t.name, t.seating) for t in new_types], user=user)
+        types.update({t.code: t for t in created})
+    creatable = {t.code for t in new_types}
     airports = {}
     checked = []
     for line in parsed.lines:
         problems = []
         if line.valid_to < line.valid_from:
-            problems.append(f"the period ends ({line.valid_to}) before it starts ({line.valid_from})")
+            problems.append(
+                RowError(
+                    line.row,
+                    f"the period ends ({line.valid_to}) before it starts ({line.valid_from})",
+                    parsed.column("valid_to"),
+                )
+            )
         elif (line.valid_to - line.valid_from).days > 800:
-            problems.append("a period longer than two years")
+            problems.append(RowError(line.row, "a period longer than two years", parsed.column("valid_to")))
         resolved = []
         for label, code in (("origin", line.origin), ("destination", line.destination)):
             if code not in airports:
@@ -489,18 +677,26 @@ def check_lines(parsed, *, user):
                     airports[code] = error
             found = airports[code]
             if isinstance(found, FleetError):
-                problems.append(f"{label}: {found}")
+                problems.append(RowError(line.row, str(found), parsed.column(label)))
             resolved.append(found)
         if line.origin == line.destination:
-            problems.append("origin and destination are the same airport")
+            problems.append(
+                RowError(line.row, "origin and destination are the same airport", parsed.column("destination"))
+            )
         aircraft_type = types.get(line.aircraft_type)
         if aircraft_type is None:
-            problems.append(f"aircraft type {line.aircraft_type!r} is not known; add it under Aircraft types first")
+            if line.aircraft_type in creatable:
+                reason = "is not known; add it under Aircraft types first, or let the import create it"
+            else:
+                reason = "is not known and the file gives no seats for it; add it under Aircraft types first"
+            problems.append(
+                RowError(line.row, f"aircraft type {line.aircraft_type!r} {reason}", parsed.column("aircraft_type"))
+            )
         if problems:
-            errors.append(RowError(line.row, "; ".join(problems)))
+            errors += problems
             continue
         checked.append(CheckedLine(line, resolved[0], resolved[1], aircraft_type))
-    return checked, errors
+    return checked, errors, new_types
 
 
 # --- Expansion and planning ---------------------------------------------------
@@ -525,8 +721,11 @@ def _instant(day, time, airport, mode):
     return local_to_utc(day, time, zone(airport.time_zone))
 
 
-def expand(checked):
-    """Every dated flight the lines describe, and the rows that contradict each other or themselves."""
+def expand(checked, column=str):
+    """Every dated flight the lines describe, and the lines that contradict each other or themselves.
+
+    `column` names a field as the file's format calls it.
+    """
     planned = {}
     owner = {}
     errors = {}
@@ -546,19 +745,19 @@ def expand(checked):
                         day + dt.timedelta(days=offset + 1), s.arrival_time, line.destination, s.time_mode
                     )
                 if arrival <= departure:
-                    errors.setdefault(s.row, f"on {day} the arrival is not after the departure")
+                    errors.setdefault(s.row, (f"on {day} the arrival is not after the departure", column("arrival")))
                 else:
                     flight = PlannedFlight(line, day, departure, arrival)
                     if flight.key in planned and owner[flight.key] != s.row:
                         other = owner[flight.key]
                         what = f"{s.designator} leg {s.leg_number} on {day}"
-                        errors.setdefault(s.row, f"contradicts row {other}: both describe {what}")
-                        errors.setdefault(other, f"contradicts row {s.row}: both describe {what}")
+                        errors.setdefault(s.row, (f"contradicts line {other}: both describe {what}", ""))
+                        errors.setdefault(other, (f"contradicts line {s.row}: both describe {what}", ""))
                     else:
                         planned[flight.key] = flight
                         owner[flight.key] = s.row
             day += dt.timedelta(days=1)
-    return planned, [RowError(row, message) for row, message in sorted(errors.items())]
+    return planned, [RowError(row, message, name) for row, (message, name) in sorted(errors.items())]
 
 
 @dataclass
@@ -834,18 +1033,26 @@ def _recheck(flight, planned_flight):
         raise ScheduleConflict(f"{flight} was sold or changed during the import; import the file again.")
 
 
-def import_schedule(parsed, *, user, dry_run=False, now=None, progress=None):
-    """Check, expand, plan and (unless dry_run or anything is refused) apply, in one transaction."""
+def import_schedule(parsed, *, user, dry_run=False, now=None, progress=None, create_aircraft_types=False):
+    """Check, expand, plan and (unless dry_run or anything is refused) apply, in one transaction.
+
+    With create_aircraft_types, the aircraft types the file uses and the database lacks are
+    created with the seats the file gives them (in the same transaction: kept only if the
+    import is); without, the lines using them are refused.
+    """
     now = now or timezone.now()
     summary = ImportSummary(
         format=parsed.format,
         lines_read=parsed.records_read,
         legs=len(parsed.lines),
         segment_records=parsed.segment_records,
+        creates_aircraft_types=create_aircraft_types,
     )
     with transaction.atomic():
-        checked, errors = check_lines(parsed, user=user)
-        planned, contradictions = expand(checked)
+        checked, errors, summary.new_aircraft_types = check_lines(
+            parsed, user=user, create_aircraft_types=create_aircraft_types
+        )
+        planned, contradictions = expand(checked, parsed.column)
         errors += contradictions
         contradicted = {e.row for e in contradictions}
         if contradicted:
@@ -857,6 +1064,11 @@ def import_schedule(parsed, *, user, dry_run=False, now=None, progress=None):
         summary.flights_updated = len(result.update)
         summary.flights_unchanged = result.unchanged
         summary.flights_cancelled = len(result.cancel)
+        written = result.create + [flight for _, flight in result.update]
+        summary.flights_in_past = sum(1 for flight in written if flight.departure <= now)
+        summary.flights_by_other_carrier = dict(
+            Counter(f.line.source.carrier for f in written if f.line.source.carrier != settings.AIRLINE_CODE)
+        )
         if summary.refused or dry_run:
             # Airports found in airportsdata along the way are not kept either: all or nothing.
             transaction.set_rollback(True)

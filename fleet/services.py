@@ -9,7 +9,7 @@ from django.db import transaction
 
 from backoffice.history import bulk_create_with_history
 from fleet.exceptions import CapacityBelowSeatsSold, UnknownAirport
-from fleet.models import Airport, City, Flight
+from fleet.models import AircraftType, Airport, City, Flight
 from fleet.timezones import local_to_utc
 
 
@@ -205,3 +205,23 @@ def create_flights(*, legs, user):
         new.append(flight)
     bulk_create_with_history(new, Flight, batch_size=2000, user=user)
     return len(new)
+
+
+@transaction.atomic
+def create_aircraft_types(*, types, user):
+    """Create aircraft types from (IATA code, name, Seating) triples, with history by `user`."""
+    created = []
+    for code, name, seating in types:
+        aircraft_type = AircraftType(
+            code=code,
+            name=name,
+            seats_first=seating.first,
+            seats_business=seating.business,
+            seats_premium_economy=seating.premium_economy,
+            seats_economy=seating.economy,
+        )
+        aircraft_type.full_clean()
+        _set_history_user(aircraft_type, user)
+        aircraft_type.save()
+        created.append(aircraft_type)
+    return created

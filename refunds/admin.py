@@ -9,6 +9,7 @@ from unfold.decorators import display
 
 from backoffice.admin_base import HistoryModelAdmin
 from backoffice.admin_filters import DateRangeFilter
+from fleet.timezones import format_local
 from refunds import admin_views, services
 from refunds.forms import RejectionForm
 from refunds.models import Refund, RefundRule
@@ -39,6 +40,8 @@ class RefundAdmin(HistoryModelAdmin):
         "requested_at",
         "ticket_number",
         "passenger",
+        "flight",
+        "departs",
         "kind",
         "fare_paid",
         "fee_kept",
@@ -47,7 +50,13 @@ class RefundAdmin(HistoryModelAdmin):
         "status_badge",
         "requested_by",
     ]
-    list_select_related = ["ticket__passenger", "ticket__booking", "requested_by"]
+    list_select_related = [
+        "ticket__passenger",
+        "ticket__booking",
+        "ticket__flight__origin",
+        "ticket__flight__destination",
+        "requested_by",
+    ]
     list_filter = ["status", "kind", ("requested_at", DateRangeFilter)]
     list_filter_submit = True
     search_fields = ["=ticket__number", "=ticket__booking__record_locator", "ticket__passenger__surname"]
@@ -99,6 +108,7 @@ class RefundAdmin(HistoryModelAdmin):
             "opts": self.opts,
             "original": refund,
             "refund": refund,
+            "departs": format_local(refund.ticket.flight.scheduled_departure, refund.ticket.flight.origin.time_zone),
             "currency": settings.CURRENCY,
             "can_decide": requested and user.has_perm("refunds.decide_refund") and refund.requested_by_id != user.pk,
             "own_request": requested and refund.requested_by_id == user.pk,
@@ -135,6 +145,15 @@ class RefundAdmin(HistoryModelAdmin):
     @admin.display(description=_("passenger"), ordering="ticket__passenger__surname")
     def passenger(self, obj):
         return obj.ticket.passenger.iata_name
+
+    @admin.display(description=_("flight"), ordering="ticket__flight__number")
+    def flight(self, obj):
+        flight = obj.ticket.flight
+        return f"{flight.designator} {flight.origin.code}–{flight.destination.code}"
+
+    @admin.display(description=_("departs (local)"), ordering="ticket__flight__scheduled_departure")
+    def departs(self, obj):
+        return format_local(obj.ticket.flight.scheduled_departure, obj.ticket.flight.origin.time_zone)
 
     @display(description=_("status"), ordering="status", label=STATUS_COLOURS)
     def status_badge(self, obj):

@@ -12,7 +12,8 @@ from unfold.decorators import display
 from backoffice.admin_base import HistoryModelAdmin
 from backoffice.admin_filters import DateRangeFilter
 from backoffice.system import system_user
-from sales import admin_views, services
+from fleet.timezones import format_local
+from sales import admin_views, selectors, services
 from sales.models import Booking, FareBucket, FareClass, Payment, RouteFare, Tax, Ticket
 
 STATUS_COLOURS = {
@@ -108,9 +109,13 @@ class BookingAdmin(HistoryModelAdmin):
     list_select_related = ["agent"]
     list_filter = ["status", ("created_at", DateRangeFilter)]
     list_filter_submit = True
+    # sales.selectors.booking_search reads the text; the fields only turn on the search box.
     search_fields = ["=record_locator", "contact_name", "contact_email"]
-    search_help_text = _("Record locator, contact name or e-mail.")
+    search_help_text = _("Record locator, ticket number, passenger surname, or the contact's name, e-mail or phone.")
     ordering = ["-created_at"]
+
+    def get_search_results(self, request, queryset, search_term):
+        return selectors.booking_search(queryset, search_term), False
 
     def get_urls(self):
         from refunds.admin_views import CancelFlightView, RefundQuoteView
@@ -171,13 +176,25 @@ class BookingAdmin(HistoryModelAdmin):
 
 @admin.register(Ticket)
 class TicketAdmin(HistoryModelAdmin):
-    list_display = ["number_or_hold", "passenger_name", "booking_link", "flight", "status_badge", "total_amount"]
-    list_select_related = ["passenger", "booking", "flight"]
+    list_display = [
+        "number_or_hold",
+        "passenger_name",
+        "booking_link",
+        "flight",
+        "departs",
+        "status_badge",
+        "total_amount",
+    ]
+    list_select_related = ["passenger", "booking", "flight__origin"]
     list_filter = ["status", ("issued_at", DateRangeFilter)]
     list_filter_submit = True
+    # sales.selectors.ticket_search reads the text; the fields only turn on the search box.
     search_fields = ["=number", "=booking__record_locator", "passenger__surname"]
-    search_help_text = _("Ticket number, record locator or surname.")
+    search_help_text = _("Ticket number, record locator or passenger surname.")
     ordering = ["-id"]
+
+    def get_search_results(self, request, queryset, search_term):
+        return selectors.ticket_search(queryset, search_term), False
 
     def has_add_permission(self, request):
         return False
@@ -201,6 +218,10 @@ class TicketAdmin(HistoryModelAdmin):
         return format_html(
             '<a href="{}">{}</a>', reverse("admin:sales_booking_change", args=[obj.booking_id]), obj.booking
         )
+
+    @admin.display(description=_("departs (local)"), ordering="flight__scheduled_departure")
+    def departs(self, obj):
+        return format_local(obj.flight.scheduled_departure, obj.flight.origin.time_zone)
 
     @display(description=_("status"), ordering="status", label=STATUS_COLOURS)
     def status_badge(self, obj):

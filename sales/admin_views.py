@@ -11,7 +11,6 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
-from django.db.models import Q
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -22,7 +21,8 @@ from unfold.views import UnfoldModelAdminViewMixin
 
 from backoffice.admin_views import ConfirmedActionView
 from backoffice.system import system_user
-from fleet.models import Airport, City, Flight
+from fleet.models import Flight
+from fleet.selectors import location_suggestions
 from fleet.timezones import format_local, format_local_time
 from sales import selectors, services
 from sales.exceptions import SalesError
@@ -45,16 +45,8 @@ class LocationsView(UnfoldModelAdminViewMixin, View):
     title = "locations"
 
     def get(self, request):
-        term = (request.GET.get("term") or "").strip()[:40]
-        if len(term) < 2:
-            return JsonResponse({"results": []})
-        cities = City.objects.filter(Q(code__iexact=term) | Q(name__istartswith=term)).order_by("code")[:8]
-        airports = Airport.objects.select_related("city").filter(
-            Q(code__iexact=term) | Q(name__icontains=term) | Q(city__name__istartswith=term)
-        )[:12]
-        results = [{"code": c.code, "label": f"{c.code} · {c.name} (city)"} for c in cities]
-        results += [{"code": a.code, "label": f"{a.code} · {a.name}, {a.city.name}"} for a in airports]
-        return JsonResponse({"results": results})
+        suggestions = location_suggestions(request.GET.get("term"))
+        return JsonResponse({"results": [{"code": s.code, "label": s.label} for s in suggestions]})
 
 
 def _offer_rows(offers):

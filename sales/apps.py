@@ -1,7 +1,47 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext as _
 
 
 class SalesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "sales"
     verbose_name = "Sales"
+
+    def ready(self):
+        from django.contrib import admin
+
+        from backoffice.related_history import register_related_history
+        from sales.flight_admin import add_to_flight_page
+        from sales.models import Booking, Passenger, Payment, Ticket
+
+        # The admin has discovered every app's admin module by now (django.contrib.admin is ready first).
+        add_to_flight_page(admin.site)
+
+        # A booking's history page shows what happened to its passengers, tickets and payments too.
+        register_related_history(
+            Booking,
+            model=Passenger,
+            rows=lambda booking: Passenger.history.filter(booking_id=booking.pk),
+            describe=lambda row: _("Passenger %(name)s") % {"name": row.instance.iata_name},
+        )
+        register_related_history(
+            Booking,
+            model=Ticket,
+            rows=lambda booking: Ticket.history.filter(booking_id=booking.pk),
+            describe=lambda row: (
+                _("Ticket %(number)s %(passenger)s %(flight)s")
+                % {
+                    "number": row.number or _("(not issued)"),
+                    "passenger": row.passenger.iata_name,
+                    "flight": row.flight,
+                }
+            ),
+        )
+        register_related_history(
+            Booking,
+            model=Payment,
+            rows=lambda booking: Payment.history.filter(booking_id=booking.pk),
+            describe=lambda row: (
+                _("Payment %(amount)s %(method)s") % {"amount": row.amount, "method": row.get_method_display()}
+            ),
+        )

@@ -1,16 +1,19 @@
-"""Reads that matter at the counter: availability search and the booking page."""
+"""Reads that matter at the counter: availability search, finding bookings and tickets, the booking page."""
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, OuterRef, Prefetch, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models.functions import Coalesce, Replace
+from django.db.models.lookups import Contains
 from django.utils import timezone
 
 from fleet.models import Airport, Flight
+from fleet.selectors import clean_search_text
 from fleet.timezones import zone
 from sales.models import Booking, FareBucket, Passenger, Payment, Ticket, TicketTax
-from sales.services import SALES_CLOSE_BEFORE_DEPARTURE
+from sales.services import SALES_CLOSE_BEFORE_DEPARTURE, iata_capitals
 
 MAX_WINDOW_DAYS = 7
 
@@ -23,7 +26,7 @@ def airports_for(code):
     """Airports that an IATA city or airport code stands for."""
     code = (code or "").strip().upper()
     # Two index lookups in one query; an OR across the join would scan both tables.
-    airports = list(Airport.objects.filter(code=code).union(Airport.objects.filter(city__code=code)))
+    airports = list(_by_code_or_city([code]))
     if not airports:
         raise UnknownLocation(f"{code or '(empty)'} is neither an airport nor a city we know.")
     return airports
@@ -97,15 +100,21 @@ def search_availability(*, origin, destination, date, window_days=0, seats=1, no
     return list(offers.values())
 
 
+def _by_code_or_city(codes):
+    """Airports whose own code or whose city's code is one of `codes`, by code: two index lookups in one UNION.
+
+    Each part drops Airport's default ordering: SQLite refuses ORDER BY inside a compound statement.
+    """
+    by_airport = Airport.objects.filter(code__in=codes)
+    by_city = Airport.objects.filter(city__code__in=codes)
+    parts = [part.annotate(city_code=F("city__code")).order_by() for part in (by_airport, by_city)]
+    return parts[0].union(parts[1]).order_by("code")
+
+
 def _endpoints(origin, destination):
     """The airports behind two city or airport codes, in one query."""
     codes = [(origin or "").strip().upper(), (destination or "").strip().upper()]
-    found = (
-        Airport.objects.filter(code__in=codes)
-        .annotate(city_code=F("city__code"))
-        .union(Airport.objects.filter(city__code__in=codes).annotate(city_code=F("city__code")))
-    )
-    found = list(found)
+    found = list(_by_code_or_city(codes))
     ends = []
     for code in codes:
         airports = [a for a in found if code in (a.code, a.city_code)]
@@ -113,6 +122,112 @@ def _endpoints(origin, destination):
             raise UnknownLocation(f"{code or '(empty)'} is neither an airport nor a city we know.")
         ends.append(airports)
     return ends
+
+
+# --- Finding bookings and tickets -------------------------------------------------
+
+_RECORD_LOCATOR = re.compile(r"[A-HJ-NP-Z2-9]{6}")
+_TICKET_NUMBER = re.compile(r"\d{13}")
+_PHONE = re.compile(r"\+?[0-9 ()./-]+")
+_PHONE_PUNCTUATION = (" ", "(", ")", ".", "/", "-", "+")
+MIN_PHONE_DIGITS = 6
+
+
+@dataclass(frozen=True)
+class SearchText:
+    """What a person typed in a list's search box, read every way the desk means it."""
+
+    text: str
+
+    @classmethod
+    def of(cls, term):
+        return cls(clean_search_text(term))
+
+    @property
+    def record_locator(self):
+        locator = self.text.upper()
+        return locator if _RECORD_LOCATOR.fullmatch(locator) else None
+
+    @property
+    def ticket_number(self):
+        number = self.text.replace(" ", "")
+        return number if _TICKET_NUMBER.fullmatch(number) else None
+
+    @property
+    def email(self):
+        return self.text if "@" in self.text and len(self.text) >= 3 else None
+
+    @property
+    def phone_digits(self):
+        """The significant digits: no international `+`/`00` or national trunk `0` prefix, which
+        the stored number may write differently (`+33 6 11...` is `06 11...` dialled in France)."""
+        if not _PHONE.fullmatch(self.text):
+            return None
+        digits = re.sub(r"\D", "", self.text).lstrip("0")
+        return digits if len(digits) >= MIN_PHONE_DIGITS else None
+
+    def passenger_name(self, path=""):
+        """A condition on passengers (through `path`): the surname as IATA writes it (accents and
+        apostrophes gone), or `SURNAME/GIVEN NAMES`; each is the beginning of the stored name."""
+        surname, _, given_names = self.text.partition("/")
+        surname, given_names = iata_capitals(surname), iata_capitals(given_names)
+        if not surname:
+            return None
+        name = Q(**{f"{path}surname__startswith": surname})
+        return name & Q(**{f"{path}given_names__startswith": given_names}) if given_names else name
+
+
+def _digits_only(field_name):
+    expression = F(field_name)
+    for character in _PHONE_PUNCTUATION:
+        expression = Replace(expression, Value(character), Value(""))
+    return expression
+
+
+def _any_of(queryset, conditions):
+    conditions = [c for c in conditions if c is not None]
+    if not conditions:
+        return queryset.none()
+    match = conditions[0]
+    for condition in conditions[1:]:
+        match |= condition
+    return queryset.filter(match)
+
+
+def booking_search(queryset, term):
+    """Bookings for what the desk types: a record locator, a ticket number, a passenger's surname
+    (`Pecheur` finds PECHEUR, typed Pêcheur), the contact's name, e-mail or phone in any spacing.
+    One condition on the bookings, no joins: no duplicates, and the list keeps its query count."""
+    search = SearchText.of(term)
+    if not search.text:
+        return queryset
+    name = search.passenger_name()
+    return _any_of(
+        queryset,
+        [
+            Q(contact_name__icontains=search.text),
+            search.record_locator and Q(record_locator=search.record_locator),
+            search.ticket_number and Exists(Ticket.objects.filter(booking=OuterRef("pk"), number=search.ticket_number)),
+            search.email and Q(contact_email__icontains=search.email),
+            search.phone_digits and Contains(_digits_only("contact_phone"), search.phone_digits),
+            name and Exists(Passenger.objects.filter(name, booking=OuterRef("pk"))),
+        ],
+    )
+
+
+def ticket_search(queryset, term):
+    """Tickets for a record locator, a ticket number or a passenger's surname (as for bookings)."""
+    search = SearchText.of(term)
+    if not search.text:
+        return queryset
+    return _any_of(
+        queryset,
+        [
+            search.record_locator and Q(booking__record_locator=search.record_locator),
+            search.ticket_number and Q(number=search.ticket_number),
+            search.passenger_name("passenger__"),
+        ],
+    )
 
 
 def booking_page(booking_id):

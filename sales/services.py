@@ -85,12 +85,17 @@ class SegmentRequest:
 _NAME_ALLOWED = re.compile(r"^[A-Z]+(?: [A-Z]+)*$")
 
 
-def iata_name_part(value, label):
+def iata_capitals(value):
     """Capitals without accents, as IATA writes names; apostrophes go, hyphens become spaces."""
     text = unicodedata.normalize("NFKD", value or "")
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = text.upper().replace("'", "").replace("’", "").replace("-", " ")
-    text = " ".join(text.split())
+    return " ".join(text.split())
+
+
+def iata_name_part(value, label):
+    """A surname or given names as stored: IATA capitals, checked."""
+    text = iata_capitals(value)
     if not text:
         raise InvalidBooking(f"{label}: enter a name.", field=label)
     if not _NAME_ALLOWED.match(text):
@@ -179,6 +184,22 @@ def _save_booking(booking, agent):
 # --- Booking ----------------------------------------------------------------
 
 
+def flight_sale_refusal(flight, *, now=None):
+    """Why the counter cannot sell seats on this flight any more, or None while it is on sale."""
+    now = now or timezone.now()
+    if flight.status != Flight.Status.SCHEDULED:
+        return f"{flight} is {flight.get_status_display().lower()}: it cannot be sold."
+    if flight.scheduled_departure <= now + SALES_CLOSE_BEFORE_DEPARTURE:
+        minutes = int(SALES_CLOSE_BEFORE_DEPARTURE.total_seconds() // 60)
+        return f"Sales for {flight} have closed ({minutes} minutes before departure)."
+    return None
+
+
+def flight_on_sale(flight, *, now=None):
+    """Scheduled and more than SALES_CLOSE_BEFORE_DEPARTURE before take-off."""
+    return flight_sale_refusal(flight, now=now) is None
+
+
 def _chosen_buckets(segments, now):
     """The fare bucket of each segment, in departure order, refused if it cannot be sold now."""
     if not segments:
@@ -203,11 +224,9 @@ def _chosen_buckets(segments, now):
             if flight is None:
                 raise InvalidBooking(f"Flight {segment.flight_id} does not exist.", field="segments")
             raise FlightNotBookable(f"{flight} is not sold in class {segment.fare_class}.")
-        flight = bucket.flight
-        if flight.status != Flight.Status.SCHEDULED:
-            raise FlightNotBookable(f"{flight} is {flight.get_status_display().lower()}: it cannot be sold.")
-        if flight.scheduled_departure <= now + SALES_CLOSE_BEFORE_DEPARTURE:
-            raise FlightNotBookable(f"Sales for {flight} have closed.")
+        refusal = flight_sale_refusal(bucket.flight, now=now)
+        if refusal:
+            raise FlightNotBookable(refusal)
         chosen.append(bucket)
     chosen.sort(key=lambda b: b.flight.scheduled_departure)
     for earlier, later in zip(chosen, chosen[1:], strict=False):

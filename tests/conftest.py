@@ -6,20 +6,24 @@ from django.contrib.auth.models import Group, User
 
 from backoffice.roles import ADMIN, COUNTER_STAFF, FINANCE
 
-POSTGRES_ONLY_REASON = "needs PostgreSQL itself (row locks across connections, COPY, sequences or lock_timeout)"
-
 
 def on_postgresql():
     return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", f"postgres_only: {POSTGRES_ONLY_REASON}; skipped on SQLite")
+    config.addinivalue_line(
+        "markers",
+        "postgres_only(reason): needs PostgreSQL itself (row locks across connections, COPY, sequences, "
+        "lock_timeout); skipped on SQLite with the reason given",
+    )
     if not on_postgresql():
         # The embedded default: a test database file (not :memory:) so WAL and BEGIN IMMEDIATE
-        # apply exactly as under bin/demo.
+        # apply exactly as under bin/demo. Django has already filled TEST with NAME=None (which
+        # means :memory:), so set it unless a name was given.
         test = settings.DATABASES["default"].setdefault("TEST", {})
-        test.setdefault("NAME", str(settings.VAR_DIR / "test-backoffice.sqlite3"))
+        if not test.get("NAME"):
+            test["NAME"] = str(settings.VAR_DIR / "test-backoffice.sqlite3")
 
 
 BROWSER_TESTS = Path(__file__).parent / "browser"
@@ -43,12 +47,14 @@ def pytest_report_header(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    if on_postgresql():
-        return
-    skip = pytest.mark.skip(reason=f"PostgreSQL only: {POSTGRES_ONLY_REASON}")
     for item in items:
-        if "postgres_only" in item.keywords:
-            item.add_marker(skip)
+        marker = item.get_closest_marker("postgres_only")
+        if marker is None:
+            continue
+        if len(marker.args) != 1 or not isinstance(marker.args[0], str):
+            raise pytest.UsageError(f'{item.nodeid}: say why it needs PostgreSQL: @pytest.mark.postgres_only("COPY")')
+        if not on_postgresql():
+            item.add_marker(pytest.mark.skip(reason=f"PostgreSQL only: {marker.args[0]}"))
 
 
 def _staff_user(username, role):

@@ -57,6 +57,17 @@ class FlightFactory(factory.django.DjangoModelFactory):
     capacity = 162
 
 
+def flight_leaving(day, hour, *, minutes=75, **kwargs):
+    """A flight leaving at `hour`:00 UTC on `day`, in the air `minutes`."""
+    departure = dt.datetime.combine(day, dt.time(hour), tzinfo=dt.UTC)
+    return FlightFactory(
+        flight_date=day,
+        scheduled_departure=departure,
+        scheduled_arrival=departure + dt.timedelta(minutes=minutes),
+        **kwargs,
+    )
+
+
 class FareClassFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = FareClass

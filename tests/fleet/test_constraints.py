@@ -49,5 +49,11 @@ def test_one_flight_per_designator_date_and_leg():
     flight = FlightFactory(number=1021)
     FlightFactory(number=1021, flight_date=flight.flight_date, leg_number=2)
     FlightFactory(number=1021, suffix="A", flight_date=flight.flight_date)
-    with pytest.raises(IntegrityError, match="flight_unique_designator_date_leg"), transaction.atomic():
+    # PostgreSQL names the constraint; SQLite names its columns.
+    by_name_or_columns = (
+        r"flight_unique_designator_date_leg|"
+        r"UNIQUE constraint failed: fleet_flight\.carrier, fleet_flight\.number, fleet_flight\.suffix, "
+        r"fleet_flight\.flight_date, fleet_flight\.leg_number"
+    )
+    with pytest.raises(IntegrityError, match=by_name_or_columns), transaction.atomic():
         FlightFactory(number=1021, flight_date=flight.flight_date)

@@ -1,5 +1,6 @@
 import datetime as dt
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -7,7 +8,7 @@ from django.core.management import CommandError, call_command
 
 from backoffice.system import system_user
 from fleet import schedule
-from fleet.models import Airport, Flight, ScheduleLine
+from fleet.models import AircraftType, Airport, Flight, ScheduleLine
 from sales import services as sales
 from tests.factories import AircraftTypeFactory
 from tests.sales.conftest import CONTACT, adults
@@ -100,7 +101,7 @@ def test_moving_or_cancelling_a_sold_flight_is_refused_and_nothing_is_written(ai
     moved = run(csv(LINE.replace("10:00,10:20", "11:00,11:20")))
     assert not moved.written
     assert [str(e) for e in moved.refused] == [
-        "row 2: would move XB 1021 leg 1 on 2027-05-05, which has 1 seat(s) sold"
+        "line 2: would move XB 1021 leg 1 on 2027-05-05, which has 1 seat(s) sold"
     ]
     assert {f.scheduled_departure.hour for f in Flight.objects.all()} == {8}
 
@@ -117,7 +118,7 @@ def test_shrinking_below_seats_sold_is_refused_but_down_to_it_is_applied(aircraf
     Flight.objects.filter(flight_date=dt.date(2027, 5, 5)).update(capacity=5, seats_sold=2)
     summary = run(csv(LINE + "1"))
     assert [str(e) for e in summary.refused] == [
-        "row 2: would shrink XB 1021 leg 1 on 2027-05-05 to 1 seats; 2 are sold"
+        "line 2: would shrink XB 1021 leg 1 on 2027-05-05 to 1 seats; 2 are sold"
     ]
     assert Flight.objects.get(flight_date=dt.date(2027, 5, 5)).capacity == 5
 
@@ -139,33 +140,48 @@ def test_unknown_airports_come_from_airportsdata(aircraft):
 
 
 @pytest.mark.parametrize(
-    "row, reason",
+    "row, column, reason",
     [
-        ("XB 1,1,CDG,LHR,25:00,10:20,,1234567,2027-01-04,2027-01-10,320,", "departure: '25:00' is not a time"),
-        ("XB 1,1,CDG,LHR,10:00,10:20,,1234567,2027-13-04,2027-01-10,320,", "valid_from: '2027-13-04' is not a date"),
+        ("XB 1,1,CDG,LHR,25:00,10:20,,1234567,2027-01-04,2027-01-10,320,", "departure", "'25:00' is not a time"),
+        ("XB 1,1,CDG,LHR,10:00,10:20,,1234567,2027-13-04,2027-01-10,320,", "valid_from", "'2027-13-04' is not a date"),
         (
             "XB 1,1,CDG,LHR,10:00,10:20,,1234567,2027-01-10,2027-01-04,320,",
+            "valid_to",
             "the period ends (2027-01-04) before it starts",
         ),
         (
             "XB 1,1,CDG,LHR,10:00,10:20,,1238,2027-01-04,2027-01-10,320,",
-            "days: '1238' is not a days-of-operation pattern",
+            "days",
+            "'1238' is not a days-of-operation pattern",
         ),
         (
             "XB 1,1,CDG,QQQ,10:00,10:20,,1234567,2027-01-04,2027-01-10,320,",
-            "destination: QQQ is not an IATA airport code",
+            "destination",
+            "QQQ is not an IATA airport code",
         ),
-        ("XB 1,1,CDG,LHR,10:00,10:20,,1234567,2027-01-04,2027-01-10,999,", "aircraft type '999' is not known"),
-        ("XB,1,CDG,LHR,10:00,10:20,,1234567,2027-01-04,2027-01-10,320,", "designator: 'XB' is not a flight designator"),
-        ('=HYPERLINK("x"),1,CDG,LHR,10:00,10:20,,1234567,2027-01-04,2027-01-10,320,', "a cell holds a formula"),
-        ("XB 1,1,CDG,LHR,10:00,08:20,0,1234567,2027-01-04,2027-01-10,320,", "the arrival is not after the departure"),
+        (
+            "XB 1,1,CDG,LHR,10:00,10:20,,1234567,2027-01-04,2027-01-10,999,",
+            "aircraft_type",
+            "aircraft type '999' is not known",
+        ),
+        (
+            "XB,1,CDG,LHR,10:00,10:20,,1234567,2027-01-04,2027-01-10,320,",
+            "designator",
+            "'XB' is not a flight designator",
+        ),
+        ('=HYPERLINK("x"),1,CDG,LHR,10:00,10:20,,1234567,2027-01-04,2027-01-10,320,', "designator", "a formula"),
+        (
+            "XB 1,1,CDG,LHR,10:00,08:20,0,1234567,2027-01-04,2027-01-10,320,",
+            "arrival",
+            "the arrival is not after the departure",
+        ),
     ],
 )
-def test_bad_rows_are_reported_with_row_and_reason_and_nothing_is_written(aircraft, row, reason):
+def test_bad_rows_are_reported_with_line_column_and_reason_and_nothing_is_written(aircraft, row, column, reason):
     good = "XB 2,1,CDG,LHR,12:00,12:20,,1234567,2027-01-04,2027-01-10,320,"
     summary = run(csv(good, row))
     assert not summary.written
-    assert [e.row for e in summary.refused] == [3]
+    assert [(e.row, e.column) for e in summary.refused] == [(3, column)]
     assert reason in summary.refused[0].message
     assert not Flight.objects.exists() and not ScheduleLine.objects.exists()
 
@@ -178,7 +194,7 @@ def test_two_contradicting_lines_are_both_reported(aircraft):
         )
     )
     assert {e.row for e in summary.refused} == {2, 3}
-    assert "contradicts row 2" in str(summary.refused[1])
+    assert "contradicts line 2" in str(summary.refused[1])
     assert not Flight.objects.exists()
 
 
@@ -203,7 +219,7 @@ def test_missing_or_unknown_columns_are_named(aircraft, header, reason):
     [
         (b"", "x.csv", "The file is empty."),
         (b"1AIRLINE STANDARD SCHEDULE DATA SET" + b" " * 50 + b"\n", "x.ssim", "record is 85 bytes long"),
-        (b"\x89PNG\r\n\x1a\n\x00\x00binary", "x.png", "neither an SSIM file nor a UTF-8 CSV"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00binary", "x.png", "not a schedule file"),
         (b"PK\x03\x04 not really a workbook", "x.xlsx", "not a readable XLSX workbook"),
         (b"0" * (21 * 1024 * 1024), "big.ssim", "a schedule file may be at most 20 MB"),
     ],
@@ -223,7 +239,7 @@ def test_a_short_ssim_record_is_reported_with_its_number(aircraft):
     records = SAMPLE.read_bytes().split(b"\n")
     records[12] = records[12][:150]
     summary = run(b"\n".join(records))
-    assert [str(e) for e in summary.refused] == ["row 13: record is 150 bytes long; SSIM records are 200"]
+    assert [str(e) for e in summary.refused] == ["line 13: record is 150 bytes long; SSIM records are 200"]
     assert not Flight.objects.exists()
 
 
@@ -238,7 +254,7 @@ def test_xlsx_with_a_formula_is_refused(aircraft):
     buffer = io.BytesIO()
     workbook.save(buffer)
     summary = run(buffer.getvalue(), name="s.xlsx")
-    assert [str(e) for e in summary.refused] == ["row 3: a cell holds a formula; enter values only"]
+    assert [str(e) for e in summary.refused] == ["line 3, valid_to: a formula (=A1); enter the value itself"]
     assert not Flight.objects.exists()
 
 
@@ -278,16 +294,16 @@ def test_command_prints_the_summary_and_exits_non_zero_on_refusal(aircraft, tmp_
     assert not Flight.objects.exists()
     bad = tmp_path / "bad.csv"
     bad.write_text(csv("XB 1,1,CDG,QQQ,10:00,10:20,,1234567,2027-01-04,2027-01-10,320,"))
-    with pytest.raises(CommandError, match="1 row\\(s\\) refused: nothing was written"):
+    with pytest.raises(CommandError, match="1 line\\(s\\) refused: nothing was written"):
         call_command("import_schedule", str(bad))
-    assert "row 2: destination: QQQ" in capsys.readouterr().out
+    assert "line 2, destination: QQQ" in capsys.readouterr().out
     with pytest.raises(CommandError, match="no such file"):
         call_command("import_schedule", str(tmp_path / "missing.ssim"))
 
 
 def test_dates_outside_2000_to_2099_are_row_errors(aircraft):
     summary = run(csv("XB 1,1,CDG,LHR,10:00,10:20,,1234567,9999-12-25,9999-12-31,320,"))
-    assert "valid_from: 9999-12-25 is outside 2000-2099" in str(summary.refused[0])
+    assert "line 2, valid_from: 9999-12-25 is outside 2000-2099" == str(summary.refused[0])
     assert not Flight.objects.exists()
 
 
@@ -296,3 +312,131 @@ def test_a_shorter_period_does_not_cancel_flights_outside_it(aircraft):
     summary = run(csv("XB 5,1,CDG,LHR,10:00,10:20,,1234567,2027-01-01,2027-01-29,320,"))
     assert (summary.flights_cancelled, summary.flights_unchanged) == (0, 29)
     assert not Flight.objects.filter(status="cancelled").exists()
+
+
+def test_csv_lines_are_counted_as_in_the_file_even_when_a_cell_spans_lines(aircraft):
+    summary = run(
+        HEADER
+        + '\n"XB 1",1,CDG,LHR,10:00,10:20,,1234567,2027-01-04,2027-01-10,320,\n'
+        + '"XB 2\nX",1,CDG,LHR,10:00,10:20,,1234567,2027-01-04,2027-01-10,320,\n'
+        + "XB 3,1,CDG,QQQ,10:00,10:20,,1234567,2027-01-04,2027-01-10,320,\n"
+    )
+    assert [(e.row, e.column) for e in summary.refused] == [(3, "designator"), (5, "destination")]
+
+
+def test_an_ssim_field_error_names_the_field_and_its_bytes(aircraft):
+    records = SAMPLE.read_bytes().split(b"\n")
+    assert records[12][:1] == b"3"
+    records[12] = records[12][:39] + b"25x0" + records[12][43:]
+    summary = run(b"\n".join(records))
+    assert [str(e) for e in summary.refused] == ["line 13, departure time (bytes 40-43): '25x0' is not a time (HHMM)"]
+
+
+@pytest.mark.parametrize(
+    "name, data, found",
+    [
+        ("sample.ssim", SAMPLE.read_bytes(), "SSIM"),
+        ("sample.txt", SAMPLE.read_bytes(), "SSIM"),
+        ("upload", SAMPLE.read_bytes(), "SSIM"),
+        ("s.csv", b"designator,leg\n", "CSV"),
+        ("s.txt", b"designator;leg\n", "CSV"),
+        ("export", b"Designator\tOrigin\n", "CSV"),
+        ("S.CSV", b"anything at all", "CSV"),
+    ],
+)
+def test_the_format_is_detected_from_the_name_and_the_content(name, data, found):
+    assert schedule.detect_format(data, name=name) == found
+
+
+def test_an_xlsx_workbook_is_detected_whatever_its_name():
+    from openpyxl import Workbook
+
+    buffer = io.BytesIO()
+    Workbook().save(buffer)
+    assert schedule.detect_format(buffer.getvalue(), name="export") == "XLSX"
+    assert schedule.detect_format(buffer.getvalue(), name="schedule.xlsx") == "XLSX"
+
+
+@pytest.mark.parametrize(
+    "name, data, reason",
+    [
+        ("photo.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00", "not a schedule file"),
+        ("report.pdf", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", "not a schedule file"),
+        ("notes.docx", b"PK\x03\x04" + b"\x00" * 40, "not a schedule file"),
+        ("schedule.xlsx", b"PK\x03\x04 not really a workbook", "not a readable XLSX workbook"),
+        ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 40, "old Excel (XLS) workbook: save it as XLSX"),
+        ("letter.txt", b"Dear planners,\nplease find the schedule attached.\n", "not a schedule file"),
+    ],
+)
+def test_a_file_of_unknown_type_gets_a_clear_message(name, data, reason):
+    with pytest.raises(schedule.ScheduleFileError, match=re.escape(reason)):
+        schedule.detect_format(data, name=name)
+
+
+def test_unknown_aircraft_types_are_refused_unless_the_import_creates_them():
+    refused = run(SAMPLE.read_bytes())
+    assert not refused.written and not AircraftType.objects.exists()
+    assert {t.code for t in refused.new_aircraft_types} == {"733", "735", "772", "AT7"}
+    assert "aircraft type '733' is not known" in " ".join(str(e) for e in refused.refused)
+
+    summary = run(SAMPLE.read_bytes(), create_aircraft_types=True)
+    assert summary.written and summary.refused == [] and summary.flights_created == 3070
+    at7 = AircraftType.objects.get(code="AT7")
+    assert (at7.name, at7.seats_economy, at7.total_seats) == ("ATR 72", 64, 64)
+    assert set(AircraftType.history.values_list("history_type", "history_user__username")) == {("+", "system")}
+
+
+def test_a_type_missing_from_the_reference_list_is_named_by_its_code_and_needs_seats(aircraft):
+    summary = run(
+        csv(
+            "XB 1,1,CDG,LHR,10:00,10:20,,1234567,2027-01-04,2027-01-10,ZZ9,48",
+            "XB 2,1,CDG,LHR,12:00,12:20,,1234567,2027-01-04,2027-01-10,ZZ8,",
+        ),
+        create_aircraft_types=True,
+    )
+    assert [str(e) for e in summary.refused] == [
+        "line 3, aircraft_type: aircraft type 'ZZ8' is not known and the file gives no seats for it; "
+        "add it under Aircraft types first"
+    ]
+    summary = run(csv("XB 1,1,CDG,LHR,10:00,10:20,,1234567,2027-01-04,2027-01-10,ZZ9,48"), create_aircraft_types=True)
+    assert summary.written
+    assert AircraftType.objects.filter(code="ZZ9", name="ZZ9", seats_economy=48).exists()
+
+
+def test_the_summary_counts_past_flights_and_flights_of_another_carrier(aircraft, settings):
+    settings.AIRLINE_CODE = "XB"
+    summary = run(SAMPLE.read_bytes(), dry_run=True)
+    assert (summary.flights_in_past, summary.flights_by_other_carrier) == (3070, {"XX": 3070})
+    own = run(csv("XB 1,1,CDG,LHR,10:00,10:20,,1234567,2099-01-04,2099-01-10,320,"), dry_run=True)
+    assert (own.flights_in_past, own.flights_by_other_carrier) == (0, {})
+
+
+def test_command_creates_aircraft_types_only_when_asked_and_warns(settings, capsys):
+    settings.AIRLINE_CODE = "XB"
+    with pytest.raises(CommandError, match="refused: nothing was written"):
+        call_command("import_schedule", str(SAMPLE))
+    out = capsys.readouterr().out
+    assert "--create-aircraft-types" in out and "733 Boeing 737-300: W18 Y112 = 130 seats" in out
+    assert not AircraftType.objects.exists()
+
+    call_command("import_schedule", str(SAMPLE), "--create-aircraft-types", "--dry-run")
+    assert "Aircraft types to create: 4" in capsys.readouterr().out
+    assert not AircraftType.objects.exists()
+
+    call_command("import_schedule", str(SAMPLE), "--create-aircraft-types")
+    out = capsys.readouterr().out
+    assert "Aircraft types created: 4" in out
+    assert "Warning: 3070 of the 3070 flights depart in the past" in out
+    assert "Warning: 3070 of the 3070 flights are for carrier XX, not XB" in out
+    assert Flight.objects.count() == 3070
+    assert set(AircraftType.history.values_list("history_user__username", flat=True)) == {"system"}
+
+
+def test_a_semicolon_separated_csv_from_a_french_spreadsheet_imports(aircraft):
+    summary = run(csv("XB 1;1;CDG;LHR;10:00;10:20;;1234567;2027-01-04;2027-01-10;320;").replace(",", ";"), name="s.csv")
+    assert (summary.format, summary.refused, summary.flights_created) == ("CSV", [], 7)
+
+
+def test_a_digit_python_reads_but_int_refuses_is_the_lines_error(aircraft):
+    summary = run(csv("XB 1,1,CDG,LHR,10:00,10:20,,1234567,2027-01-04,2027-01-10,320,1²"))
+    assert [(e.row, e.column) for e in summary.refused] == [(2, "capacity")]

@@ -1,4 +1,4 @@
-"""Double submits and two approvers at once, on real PostgreSQL.
+"""Double submits and two approvers at once, on both databases (PostgreSQL row locks; SQLite BEGIN IMMEDIATE).
 
 Each race has a control run with the locks replaced by plain reads (and, for the
 double submit, the one-live-refund index dropped too): the control ends with two
@@ -65,6 +65,9 @@ def test_pressing_refund_many_times_at_once_makes_one_refund(sold_ticket, counte
     assert sold_ticket.flight.seats_sold == 0
 
 
+@pytest.mark.postgres_only(
+    "the control: under SQLite's BEGIN IMMEDIATE writers queue whole, so the unguarded race cannot race"
+)
 def test_control_without_lock_or_index_the_double_submit_makes_several(sold_ticket, counter_user, monkeypatch):
     unlocked(monkeypatch)
     with connection.cursor() as cursor:
@@ -109,6 +112,9 @@ def test_two_approvers_at_once_leave_exactly_one_decision(sold_ticket, counter_u
     assert decisions == 1
 
 
+@pytest.mark.postgres_only(
+    "the control: under SQLite's BEGIN IMMEDIATE writers queue whole, so the unguarded race cannot race"
+)
 def test_control_without_the_lock_two_approvers_both_decide(sold_ticket, counter_user, finance_user, monkeypatch):
     refund = services.request_refund(ticket=sold_ticket, requested_by=counter_user)
     unlocked(monkeypatch)

@@ -1,4 +1,4 @@
-"""Agents racing for the last seats, on real PostgreSQL.
+"""Agents racing for the last seats, on both databases (PostgreSQL row locks; SQLite BEGIN IMMEDIATE).
 
 Each race is also run with the seat guard replaced by a plain read-then-write
 (the control): that run oversells, which shows the race really races and the
@@ -70,6 +70,9 @@ def test_agents_racing_for_the_last_seats_of_a_flight_never_oversell(counter_use
     assert flight.seats_sold == live_seats(flight) == 5
 
 
+@pytest.mark.postgres_only(
+    "the control: under SQLite's BEGIN IMMEDIATE writers queue whole, so the unguarded race cannot race"
+)
 def test_control_without_the_guard_the_same_race_oversells(counter_user, monkeypatch):
     monkeypatch.setattr(inventory, "take_seats", unguarded_take_seats)
     flight = make_flight(capacity=5)
@@ -89,6 +92,9 @@ def test_agents_racing_for_the_last_seats_of_a_bucket_never_oversell_it(counter_
     assert bucket.seats_sold == Ticket.objects.filter(fare_bucket=bucket, holds_seat=True).count() == 3
 
 
+@pytest.mark.postgres_only(
+    "the control: under SQLite's BEGIN IMMEDIATE writers queue whole, so the unguarded race cannot race"
+)
 def test_control_without_the_guard_the_bucket_oversells(counter_user, monkeypatch):
     monkeypatch.setattr(inventory, "take_seats", unguarded_take_seats)
     flight = make_flight(capacity=100)
@@ -120,6 +126,7 @@ def test_multi_flight_bookings_in_opposite_orders_do_not_deadlock(counter_user):
         assert flight.seats_sold == live_seats(flight) == 6
 
 
+@pytest.mark.postgres_only("lock_timeout and SELECT … FOR UPDATE")
 def test_a_lock_wait_that_times_out_says_try_again(counter_user):
     from django.db import connections, transaction
 

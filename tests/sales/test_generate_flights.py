@@ -53,6 +53,7 @@ def network(flights):
     }
 
 
+@pytest.mark.postgres_only("generate_flights loads with COPY")
 def test_creates_the_flights_asked_for_each_with_three_to_six_buckets(airports):
     output = generate(flights=300, seed=3)
 
@@ -70,6 +71,7 @@ def test_creates_the_flights_asked_for_each_with_three_to_six_buckets(airports):
     )
 
 
+@pytest.mark.postgres_only("generate_flights loads with COPY")
 def test_every_pair_is_flown_both_ways(airports):
     generate(flights=200, seed=5)
 
@@ -77,6 +79,7 @@ def test_every_pair_is_flown_both_ways(airports):
     assert all((destination, origin) in pairs for origin, destination in pairs)
 
 
+@pytest.mark.postgres_only("generate_flights loads with COPY")
 def test_the_same_seed_gives_the_same_network(airports):
     generate(flights=100, seed=7, days=5)
     generate(flights=100, seed=7, days=5, start=START + dt.timedelta(days=30))
@@ -88,6 +91,7 @@ def test_the_same_seed_gives_the_same_network(airports):
     assert network(first) == network(second)
 
 
+@pytest.mark.postgres_only("generate_flights loads with COPY")
 def test_a_second_run_over_the_same_dates_takes_other_flight_numbers(airports):
     generate(flights=100, seed=1)
     generate(flights=100, seed=1)
@@ -95,6 +99,7 @@ def test_a_second_run_over_the_same_dates_takes_other_flight_numbers(airports):
     assert Flight.objects.count() == 200
 
 
+@pytest.mark.postgres_only("generate_flights loads with COPY")
 def test_generated_flights_sell_like_any_other(airports, counter_user):
     generate(flights=60, seed=2, start=timezone.localdate() + dt.timedelta(days=5))
     bucket = FareBucket.objects.select_related("fare_class").order_by("pk").first()
