@@ -32,15 +32,14 @@ def test_admin_imports_the_ssim_sample_with_a_preview_then_confirms(page: Page):
     open_menu(page, "Schedule and import")
     follow(page, page.get_by_role("link", name=re.compile(r"\bImport\b")).first)
 
-    page.get_by_label("File to import").set_input_files(SAMPLE_SSIM)
-    chooser = page.get_by_label("Format")
-    if chooser.count():  # older pages ask for the format; newer ones detect it
-        chooser.select_option(label="SSIM")
+    page.locator("input[type=file]").set_input_files(SAMPLE_SSIM)  # the format is read from the file
     follow(page, page.locator("form").filter(has=page.locator("input[type=file]")).locator("[type=submit]"))
 
-    # The preview says what will happen before anything is written.
+    # The preview says what will happen, and what deserves a second look, before anything is written.
     expect(page.get_by_text("IATA SSIM").first).to_be_visible()
     expect(page.get_by_text(FLIGHTS_IN_SAMPLE).first).to_be_visible()
+    expect(page.get_by_text(re.compile(r"flights depart in the past")).first).to_be_visible()
+    expect(page.get_by_text(re.compile(r"flights are for carrier XX")).first).to_be_visible()
     follow(page, button(page, "Confirm import"))
 
     expect_message(page, r"Schedule imported: 3[,.\u202f\u00a0 ]?070 flights created")
