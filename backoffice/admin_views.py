@@ -3,14 +3,16 @@ from django.http import HttpResponseRedirect
 from django.views.generic import TemplateView
 from unfold.views import UnfoldModelAdminViewMixin
 
-from backoffice.errors import DomainError
+from backoffice.errors import AlreadyDone, DomainError
 
 
 class ConfirmedActionView(UnfoldModelAdminViewMixin, TemplateView):
     """GET shows what will happen and asks to confirm; POST (with CSRF) does it and goes back.
 
     Subclasses give `question()`, `perform(data)` (returning the success message),
-    `back_url()`, a `confirm_label`, and optionally a `form_class` with `initial()`.
+    `back_url()`, a `confirm_label`, and optionally a `form_class` with `initial()`. An operation
+    found already done (`AlreadyDone`: the button pressed twice) lands on `already_done_url(error)`
+    with an information message instead of an error.
     """
 
     template_name = "backoffice/admin/confirm.html"
@@ -21,6 +23,9 @@ class ConfirmedActionView(UnfoldModelAdminViewMixin, TemplateView):
 
     def consequences(self):
         return []
+
+    def already_done_url(self, error):
+        return self.back_url()
 
     def get_form(self):
         if self.form_class is None:
@@ -46,6 +51,9 @@ class ConfirmedActionView(UnfoldModelAdminViewMixin, TemplateView):
             return self.render_to_response(self.get_context_data(form=form))
         try:
             done = self.perform(form.cleaned_data if form is not None else {})
+        except AlreadyDone as error:
+            messages.info(request, str(error))
+            return HttpResponseRedirect(self.already_done_url(error))
         except DomainError as error:
             if form is not None:
                 form.add_error(error.field if error.field in form.fields else None, str(error))
