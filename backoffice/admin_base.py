@@ -1,3 +1,4 @@
+import dataclasses
 import datetime as dt
 
 from django import forms
@@ -22,13 +23,19 @@ from backoffice.related_history import related_history_sources
 class ReadableChanges(HistoricalRecordContextHelper):
     """A history row's changed values as the rest of the admin prints them.
 
-    Times on the 24-hour clock with their zone (the admin may print a field in another zone: a flight's
-    departure in its airport's), dates as dates, choices by their label, yes/no, and nothing for empty.
+    Times on the 24-hour clock with their zone, dates as dates, choices by their label, yes/no, nothing for
+    empty. The record's admin may print a field its own way (`history_value(record, field_name, value)`: a
+    flight's departure in its airport's zone) and name it (`history_labels`).
     """
 
     def __init__(self, model, historical_record, *, model_admin=None):
         super().__init__(model, historical_record)
         self.model_admin = model_admin
+
+    def format_delta_change(self, change):
+        formatted = super().format_delta_change(change)
+        label = getattr(self.model_admin, "history_labels", {}).get(change.field)
+        return dataclasses.replace(formatted, field=label) if label else formatted
 
     def prepare_delta_change_value(self, change, value):
         shown = getattr(self.model_admin, "history_value", None)

@@ -385,6 +385,11 @@ class FlightAdmin(HistoryModelAdmin):
     def arrival_local(self, obj):
         return format_local(obj.scheduled_arrival, obj.destination.time_zone)
 
+    history_labels = {
+        "scheduled_departure": _("Departure (origin local time)"),
+        "scheduled_arrival": _("Arrival (destination local time)"),
+    }
+
     def history_value(self, record, field_name, value):
         """A retimed flight's history reads its times as the form takes them: in each airport's zone."""
         airport = {"scheduled_departure": record.origin, "scheduled_arrival": record.destination}.get(field_name)
