@@ -148,7 +148,8 @@ class Crawler:
                     body = response.content
         except Exception as error:  # a view that raised: what the user would get is a 500
             frames = traceback.extract_tb(error.__traceback__)
-            own = [f for f in frames if "/site-packages/" not in f.filename] or frames
+            # Where it went wrong: the project's last frame, else the library's (never the crawler's own).
+            own = [f for f in frames if "/site-packages/" not in f.filename and f.filename != __file__] or frames
             where = f"{own[-1].filename}:{own[-1].lineno}"
             visit.seconds = time.perf_counter() - started
             visit.status, visit.error = 500, f"{type(error).__name__}: {str(error)[:200]} at {where}"
@@ -224,6 +225,9 @@ class Crawler:
         if name and name.endswith("_changelist"):
             for variant in self._list_variants(parts.path, page):
                 self.get(variant, awkward=True)
+        elif parts.query:
+            for variant in self._query_variants(parts.path, dict(parse_qsl(parts.query, keep_blank_values=True))):
+                self.get(variant, awkward=True)
         for action, fields in page.forms:
             target = urlsplit(urljoin(url, action or url)).path
             if url_name(target) == name or not action:
@@ -266,6 +270,13 @@ class Crawler:
                     filters.setdefault(key, value)
         for key in filters:
             variants += [with_query(path, {key: bad}) for bad in BAD_FILTER_VALUES]
+        return variants
+
+    @staticmethod
+    def _query_variants(path, params):
+        """Each parameter of a page's query replaced by what nobody means, and a page number past the end."""
+        variants = [with_query(path, {**params, key: bad}) for key in params for bad in (HUGE_ID, "\x00")]
+        variants += [with_query(path, {**params, "page": page}) for page in ("abc", "99999")]
         return variants
 
     @staticmethod
