@@ -1,16 +1,34 @@
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.views.generic import TemplateView
 from unfold.views import UnfoldModelAdminViewMixin
 
-from backoffice.errors import DomainError
+from backoffice.errors import AlreadyDone, DomainError
 
 
-class ConfirmedActionView(UnfoldModelAdminViewMixin, TemplateView):
+class AdminPageView(UnfoldModelAdminViewMixin):
+    """A page of the admin that is not a model's own: the permission is checked first.
+
+    Pages read their URL and query (the booking, the flights chosen) in setup(), which Django runs
+    before dispatch() checks permission_required: a role without it got a 404 for a mistyped id and
+    a 403 for a real one. Now it gets 403 whatever it asks for.
+    """
+
+    def setup(self, request, *args, **kwargs):
+        self.request = request
+        if not self.has_permission():
+            raise PermissionDenied
+        super().setup(request, *args, **kwargs)
+
+
+class ConfirmedActionView(AdminPageView, TemplateView):
     """GET shows what will happen and asks to confirm; POST (with CSRF) does it and goes back.
 
     Subclasses give `question()`, `perform(data)` (returning the success message),
-    `back_url()`, a `confirm_label`, and optionally a `form_class` with `initial()`.
+    `back_url()`, a `confirm_label`, and optionally a `form_class` with `initial()`. An operation
+    found already done (`AlreadyDone`: the button pressed twice) lands on `already_done_url(error)`
+    with an information message instead of an error.
     """
 
     template_name = "backoffice/admin/confirm.html"
@@ -21,6 +39,9 @@ class ConfirmedActionView(UnfoldModelAdminViewMixin, TemplateView):
 
     def consequences(self):
         return []
+
+    def already_done_url(self, error):
+        return self.back_url()
 
     def get_form(self):
         if self.form_class is None:
@@ -46,6 +67,9 @@ class ConfirmedActionView(UnfoldModelAdminViewMixin, TemplateView):
             return self.render_to_response(self.get_context_data(form=form))
         try:
             done = self.perform(form.cleaned_data if form is not None else {})
+        except AlreadyDone as error:
+            messages.info(request, str(error))
+            return HttpResponseRedirect(self.already_done_url(error))
         except DomainError as error:
             if form is not None:
                 form.add_error(error.field if error.field in form.fields else None, str(error))

@@ -14,3 +14,9 @@ class DomainError(Exception):
 
     def __str__(self):
         return self.message
+
+
+class AlreadyDone(DomainError):
+    """What was asked had already been done (the button pressed twice, or by someone else at the same
+    time): nothing new was written, and that is not a failure. Pages say so as information and show
+    what exists."""

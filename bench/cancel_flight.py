@@ -7,7 +7,7 @@ Run from the project root:
 DATABASE_URL names the server only: the benchmark drops and recreates its own database
 `bench_cancel` there, migrates it, sells the seats of a 300-seat flight (300 issued tickets
 in 50 bookings of 6, two tax lines each) through the sales services, then times the one
-transaction that cancels the flight: 300 involuntary refund requests, 300 tickets refunded,
+transaction that cancels the flight: 300 involuntary refund requests, 300 tickets surrendered,
 the seats released, every change with its history row. It repeats on fresh flights
 (--runs, default 5) and prints each time and the median, and drops the database at the end.
 """

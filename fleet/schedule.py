@@ -220,8 +220,13 @@ class ImportSummary:
             f"Lines read: {self.lines_read} ({self.legs} flight legs, {self.segment_records} segment records)",
         ]
         if self.new_aircraft_types:
-            created = self.creates_aircraft_types and (self.written or not self.refused)
-            out.append(f"Aircraft types {'created' if created else 'unknown'}: {len(self.new_aircraft_types)}")
+            if self.written and self.creates_aircraft_types:
+                state = "created"
+            elif self.creates_aircraft_types and not self.refused:
+                state = "to create"
+            else:
+                state = "unknown"
+            out.append(f"Aircraft types {state}: {len(self.new_aircraft_types)}")
             out += [f"  {new_type}" for new_type in self.new_aircraft_types]
         out += [
             f"Flights created: {self.flights_created}",

@@ -5,6 +5,7 @@ GET shows what will happen; POST (with CSRF) does it.
 
 from django.conf import settings
 from django.contrib import messages
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -13,11 +14,17 @@ from backoffice.admin_views import ConfirmedActionView
 from fleet.models import Flight
 from fleet.timezones import format_local
 from refunds import services
+from refunds.exceptions import RefundAlreadyRequested
 from refunds.forms import RefundPaymentForm, RejectionForm
 from refunds.models import Refund
+from sales import services as sales_services
 from sales.admin_views import BookingActionView
 from sales.exceptions import SalesError
 from sales.models import Ticket
+
+
+def refund_url(refund):
+    return reverse("admin:refunds_refund_change", args=[refund.pk])
 
 
 class RefundQuoteView(BookingActionView):
@@ -26,14 +33,29 @@ class RefundQuoteView(BookingActionView):
     permission_required = ("sales.change_booking", "refunds.add_refund")
     template_name = "refunds/admin/quote.html"
 
+    def _quotes(self):
+        if self.ticket is not None:
+            return services.quote_ticket(ticket=self.ticket)
+        return services.quote_booking(booking=self.booking)
+
+    def get(self, request, *args, **kwargs):
+        try:
+            self._quotes()
+        except RefundAlreadyRequested as error:
+            # Back on the quote of a refund already requested (the back button, a second tab): show that refund.
+            messages.info(request, str(error))
+            return HttpResponseRedirect(self.already_done_url(error))
+        except SalesError:
+            pass  # the page says why
+        return super().get(request, *args, **kwargs)
+
+    def already_done_url(self, error):
+        return refund_url(error.refund) if self.ticket is not None else self.back_url()
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         try:
-            if self.ticket is not None:
-                quotes = [services.quote(ticket=self.ticket)]
-                total = quotes[0].amount
-            else:
-                quotes, total = services.quote_booking(booking=self.booking)
+            quotes, total = self._quotes()
         except SalesError as error:
             quotes, total = [], None
             context["refusal"] = str(error)
@@ -57,19 +79,37 @@ class RefundQuoteView(BookingActionView):
             }
         return _("Cancel booking %(locator)s and refund its open tickets?") % {"locator": self.booking.record_locator}
 
+    def _lap_infant_tickets(self):
+        return sales_services.lap_infant_tickets(self.ticket, status=self.ticket.status, lock=False)
+
     def consequences(self):
+        notes = []
         if self.ticket is not None and self.ticket.status == Ticket.Status.NO_SHOW:
-            return [_("The passenger did not travel; the seat stays counted on the departed flight.")]
-        return [_("The seats are released at once. Finance approves the refund before it is paid.")]
+            notes.append(_("The passenger did not travel; the seat stays counted on the departed flight."))
+        else:
+            notes.append(
+                _("The tickets are surrendered and their seats released at once, whatever Finance decides.")
+                + " "
+                + _("Finance approves the refund before it is paid.")
+            )
+        if self.ticket is not None and self._lap_infant_tickets():
+            notes.append(_("The ticket of the infant on this passenger's lap goes with it, with its own refund."))
+        return notes
 
     def perform(self, data):
         if self.ticket is not None:
+            infants = self._lap_infant_tickets()
             refund = services.request_refund(ticket=self.ticket, requested_by=self.request.user)
-            return _("Refund of %(amount)s %(currency)s requested for ticket %(number)s.") % {
+            done = _("Refund of %(amount)s %(currency)s requested for ticket %(number)s.") % {
                 "amount": refund.amount,
                 "currency": settings.CURRENCY,
                 "number": self.ticket.number,
             }
+            if infants:
+                done += " " + _("The lap infant's ticket %(numbers)s goes with it.") % {
+                    "numbers": ", ".join(t.number for t in infants)
+                }
+            return done
         refunds = services.request_booking_refunds(booking=self.booking, requested_by=self.request.user)
         return _("%(count)s refund(s) requested, %(amount)s %(currency)s in all.") % {
             "count": len(refunds),
@@ -166,6 +206,14 @@ class CancelFlightView(ConfirmedActionView):
 
     def back_url(self):
         return reverse("admin:fleet_flight_change", args=[self.flight.pk])
+
+    def get(self, request, *args, **kwargs):
+        try:
+            services.check_cancel_flight(self.flight)
+        except SalesError as error:
+            messages.info(request, str(error))
+            return HttpResponseRedirect(self.back_url())
+        return super().get(request, *args, **kwargs)
 
     def question(self):
         flight = self.flight

@@ -8,7 +8,9 @@ class RefundsConfig(AppConfig):
     verbose_name = "Refunds"
 
     def ready(self):
+        from backoffice import plugins
         from backoffice.related_history import register_related_history
+        from refunds import services
         from refunds.models import Refund
         from sales.models import Booking
 
@@ -19,3 +21,7 @@ class RefundsConfig(AppConfig):
             rows=lambda booking: Refund.history.filter(ticket__booking_id=booking.pk),
             describe=lambda row: _("Refund of ticket %(number)s") % {"number": row.ticket.number},
         )
+        # The flight and booking pages (apps below this one) ask these before offering the buttons.
+        plugins.provide("can_cancel_flight", services.can_cancel_flight)
+        plugins.provide("can_request_refund", services.can_request_refund)
+        plugins.provide("can_refund_booking", services.can_refund_booking)

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from backoffice.history import bulk_create_with_history
 from fleet.models import Flight
-from refunds.exceptions import RefundError, RefundNotAllowed
+from refunds.exceptions import RefundAlreadyRequested, RefundError, RefundNotAllowed
 from refunds.models import Refund, RefundRule
 from sales import inventory
 from sales import services as sales
@@ -65,6 +65,8 @@ def _check_refundable(ticket, kind, now):
         )
     if ticket.status == Ticket.Status.REFUNDED:
         raise RefundNotAllowed(f"Ticket {ticket.number} is already refunded.")
+    if ticket.status == Ticket.Status.SURRENDERED:
+        raise RefundNotAllowed(f"Ticket {ticket.number} was surrendered for a refund already.")
     if ticket.status == Ticket.Status.FLOWN:
         raise RefundNotAllowed(f"Ticket {ticket.number} was flown: it cannot be refunded.")
     if kind == Refund.Kind.VOID and ticket.status != Ticket.Status.VOID:
@@ -84,6 +86,37 @@ def _check_refundable(ticket, kind, now):
             )
         if kind == Refund.Kind.INVOLUNTARY and ticket.flight.status != Flight.Status.CANCELLED:
             raise RefundNotAllowed(f"{ticket.flight} is not cancelled: an involuntary refund needs a cancelled flight.")
+
+
+def _live_refund(ticket):
+    """The ticket's refund that is not rejected, if any; read from a prefetch when there is one."""
+    return next((r for r in ticket.refunds.all() if r.status != Refund.Status.REJECTED), None)
+
+
+def check_refund_request(ticket, *, kind=None, now=None):
+    """Why this ticket cannot have a refund requested now, raised; the booking page asks `can_request_refund`."""
+    now = now or timezone.now()
+    existing = _live_refund(ticket)
+    if existing is not None:
+        raise RefundAlreadyRequested(
+            f"Ticket {ticket.number} already has a refund, {existing.get_status_display().lower()}.", refund=existing
+        )
+    _check_refundable(ticket, kind or _kind_for(ticket), now)
+
+
+def can_request_refund(ticket, *, now=None):
+    try:
+        check_refund_request(ticket, now=now)
+    except RefundError:
+        return False
+    return True
+
+
+def can_refund_booking(booking, *, tickets, now=None):
+    """A ticketed booking with at least one open ticket that can be refunded (the "Cancel and refund" button)."""
+    return booking.status == Booking.Status.TICKETED and any(
+        t.status == Ticket.Status.OPEN and can_request_refund(t, now=now) for t in tickets
+    )
 
 
 def quote(*, ticket, kind=None, now=None):
@@ -125,6 +158,15 @@ def quote(*, ticket, kind=None, now=None):
     )
 
 
+def quote_ticket(*, ticket, now=None):
+    """The quotes of a ticket and of its lap infant's on that flight, which goes with it. Writes nothing."""
+    now = now or timezone.now()
+    check_refund_request(ticket, now=now)
+    infants = [t for t in sales.lap_infant_tickets(ticket, status=ticket.status, lock=False) if _live_refund(t) is None]
+    quotes = [quote(ticket=t, now=now) for t in (ticket, *infants)]
+    return quotes, sum((q.amount for q in quotes), start=ZERO)
+
+
 def _lock_ticket(ticket_id):
     return (
         Ticket.objects.select_for_update(of=("self",))
@@ -134,8 +176,7 @@ def _lock_ticket(ticket_id):
 
 
 def _create_refund(ticket, kind, user, now):
-    if Refund.objects.filter(ticket=ticket).exclude(status=Refund.Status.REJECTED).exists():
-        raise RefundNotAllowed(f"Ticket {ticket.number} already has a refund.")
+    check_refund_request(ticket, kind=kind, now=now)
     figures = quote(ticket=ticket, kind=kind, now=now)
     refund = Refund(
         ticket=ticket,
@@ -153,7 +194,9 @@ def _create_refund(ticket, kind, user, now):
         with transaction.atomic():
             refund.save()
     except IntegrityError as error:
-        raise RefundNotAllowed(f"Ticket {ticket.number} already has a refund.") from error
+        # Someone else's request for the same ticket won the race: theirs is the refund.
+        existing = Refund.objects.exclude(status=Refund.Status.REJECTED).get(ticket=ticket)
+        raise RefundAlreadyRequested(f"Ticket {ticket.number} already has a refund.", refund=existing) from error
     return refund
 
 
@@ -168,31 +211,53 @@ def _close_booking_if_empty(booking, user):
         booking.save()
 
 
+def _without_live_refund(tickets):
+    live = Refund.objects.filter(ticket__in=tickets).exclude(status=Refund.Status.REJECTED)
+    taken = set(live.values_list("ticket_id", flat=True))
+    return [t for t in tickets if t.pk not in taken]
+
+
+def _surrender(ticket, kind, user, now):
+    """Request the refund of a locked ticket and of its lap infant's on that flight; returns the refunds."""
+    refunds = [_create_refund(ticket, kind, user, now)]
+    infants = _without_live_refund(sales.lap_infant_tickets(ticket, status=ticket.status))
+    refunds += [_create_refund(infant, kind, user, now) for infant in infants]
+    if kind in (Refund.Kind.VOLUNTARY, Refund.Kind.INVOLUNTARY):
+        sales.close_tickets([ticket, *infants], Ticket.Status.SURRENDERED, user)
+        _close_booking_if_empty(ticket.booking, user)
+    return refunds
+
+
 @sales.sales_operation
 def request_refund(*, ticket, requested_by, kind=None, now=None):
     """Surrender a ticket for a refund: voluntary or involuntary ones release the seat at once.
 
-    A no-show keeps its seat (the aircraft left with it); a void ticket's seat was
-    released when it was voided.
+    The ticket becomes `surrendered` (unusable, whatever Finance decides) and `refunded`
+    when the refund is paid. A no-show keeps its seat (the aircraft left with it); a void
+    ticket's seat was released when it was voided. The ticket of the infant on the
+    passenger's lap on that flight goes with it, with its own refund. Returns this
+    ticket's refund; a second press raises `RefundAlreadyRequested` naming it.
     """
     now = now or timezone.now()
     sales._locked_booking(ticket.booking_id)
     ticket = _lock_ticket(ticket.pk)
-    kind = kind or _kind_for(ticket)
-    refund = _create_refund(ticket, kind, requested_by, now)
-    if kind in (Refund.Kind.VOLUNTARY, Refund.Kind.INVOLUNTARY):
-        sales.close_tickets([ticket], Ticket.Status.REFUNDED, requested_by)
-        _close_booking_if_empty(ticket.booking, requested_by)
-    return refund
+    return _surrender(ticket, kind or _kind_for(ticket), requested_by, now)[0]
 
 
 @sales.sales_operation
 def void_ticket(*, ticket, agent, now=None):
-    """Void a ticket issued today and request its full refund, in one step."""
+    """Void a ticket issued today and request its full refund, in one step; its lap infant's goes with it.
+
+    Returns this ticket's refund; a second press raises `RefundAlreadyRequested` naming it.
+    """
     now = now or timezone.now()
-    sales.void_ticket(ticket=ticket, agent=agent, now=now)
-    ticket = _lock_ticket(ticket.pk)
-    return _create_refund(ticket, Refund.Kind.VOID, agent, now)
+    sales._locked_booking(ticket.booking_id)
+    existing = _live_refund(_lock_ticket(ticket.pk))
+    if existing is not None:
+        raise RefundAlreadyRequested(f"Ticket {ticket.number} is already voided and refunded.", refund=existing)
+    voided = sales.void_ticket(ticket=ticket, agent=agent, now=now)
+    refunds = [_create_refund(_lock_ticket(t.pk), Refund.Kind.VOID, agent, now) for t in voided]
+    return refunds[0]
 
 
 def _locked_refund(refund_id):
@@ -257,6 +322,11 @@ def mark_refund_paid(*, refund, user, method, reference="", now=None):
     refund.reference = reference[:60]
     refund._history_user = user
     refund.save()
+    # The money went back: a surrendered ticket is now refunded. Void and no-show tickets keep
+    # their status, which says why they were refunded (docs/decisions.md).
+    ticket = Ticket.objects.select_for_update(of=("self",)).get(pk=refund.ticket_id)
+    if ticket.status == Ticket.Status.SURRENDERED:
+        sales._save(ticket, user, status=Ticket.Status.REFUNDED)
     return refund
 
 
@@ -284,6 +354,20 @@ class FlightCancellation:
     paid_holds: list
 
 
+def check_cancel_flight(flight):
+    if flight.status != Flight.Status.SCHEDULED:
+        raise RefundNotAllowed(f"{flight} is {flight.get_status_display().lower()}: it cannot be cancelled.")
+
+
+def can_cancel_flight(flight):
+    """Whether the flight page offers "Cancel flight"."""
+    try:
+        check_cancel_flight(flight)
+    except RefundError:
+        return False
+    return True
+
+
 @sales.sales_operation
 def cancel_flight(*, flight, user, now=None):
     """The airline cancels a flight: every open ticket gets an involuntary refund request
@@ -295,8 +379,7 @@ def cancel_flight(*, flight, user, now=None):
     booking_ids = set(Ticket.objects.filter(flight=flight, status__in=live).values_list("booking_id", flat=True))
     inventory.locked_rows_in_order(Booking.objects.filter(pk__in=booking_ids))
     flight = Flight.objects.select_for_update().get(pk=flight.pk)
-    if flight.status != Flight.Status.SCHEDULED:
-        raise RefundNotAllowed(f"{flight} is {flight.get_status_display().lower()}: it cannot be cancelled.")
+    check_cancel_flight(flight)
     # A booking made between the two reads cannot take a seat now, but it is locked too.
     late = set(Ticket.objects.filter(flight=flight, status__in=live).values_list("booking_id", flat=True))
     inventory.locked_rows_in_order(Booking.objects.filter(pk__in=late - booking_ids))
@@ -332,7 +415,7 @@ def cancel_flight(*, flight, user, now=None):
     ]
     bulk_create_with_history(refunds, Refund, batch_size=500, user=user)
     released = sum(1 for t in open_tickets if t.holds_seat)
-    sales.close_tickets(open_tickets, Ticket.Status.REFUNDED, user)
+    sales.close_tickets(open_tickets, Ticket.Status.SURRENDERED, user)
     for booking in Booking.objects.filter(tickets__in=open_tickets).distinct():
         _close_booking_if_empty(booking, user)
 
@@ -365,17 +448,31 @@ def request_booking_refunds(*, booking, requested_by, now=None):
     now = now or timezone.now()
     booking = sales._locked_booking(booking)
     tickets = list(booking.tickets.filter(status=Ticket.Status.OPEN).order_by("pk"))
-    if not tickets:
-        raise RefundNotAllowed(f"{booking} has no open ticket to refund.")
-    return [request_refund(ticket=ticket, requested_by=requested_by, now=now) for ticket in tickets]
+    _check_open_tickets(booking, tickets)
+    refunds = []
+    for ticket in tickets:
+        ticket = _lock_ticket(ticket.pk)
+        if ticket.status == Ticket.Status.OPEN:  # not a lap infant's that went with their adult's
+            refunds += _surrender(ticket, _kind_for(ticket), requested_by, now)
+    return refunds
+
+
+def _check_open_tickets(booking, tickets):
+    if tickets:
+        return
+    existing = Refund.objects.filter(ticket__booking=booking).exclude(status=Refund.Status.REJECTED).order_by("pk")
+    if existing.exists():
+        raise RefundAlreadyRequested(f"The refunds of {booking} are already requested.", refund=existing.first())
+    raise RefundNotAllowed(f"{booking} has no open ticket to refund.")
 
 
 def quote_booking(*, booking, now=None):
     """The quote for every open ticket of a booking, and their total."""
-    quotes = [
-        quote(ticket=ticket, now=now)
-        for ticket in booking.tickets.filter(status=Ticket.Status.OPEN)
+    tickets = list(
+        booking.tickets.filter(status=Ticket.Status.OPEN)
         .select_related("flight", "passenger", "fare_bucket__fare_class")
         .order_by("passenger__position", "flight__scheduled_departure")
-    ]
+    )
+    _check_open_tickets(booking, tickets)
+    quotes = [quote(ticket=ticket, now=now) for ticket in tickets]
     return quotes, sum((q.amount for q in quotes), start=ZERO)

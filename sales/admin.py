@@ -25,6 +25,7 @@ STATUS_COLOURS = {
     "flown": "info",
     "no_show": "warning",
     "void": "danger",
+    "surrendered": "warning",
     "refunded": "danger",
 }
 
@@ -102,7 +103,7 @@ class BookingAdmin(HistoryModelAdmin):
         "contact_name",
         "agent",
         "created_at",
-        "hold_deadline",
+        "held_until",
         "total_amount",
         "balance",
     ]
@@ -169,9 +170,15 @@ class BookingAdmin(HistoryModelAdmin):
     def status_badge(self, obj):
         return obj.status, obj.get_status_display()
 
+    @admin.display(description=_("hold deadline"), ordering="hold_deadline")
+    def held_until(self, obj):
+        # Only a booking on hold has a deadline that means anything.
+        return services.current_hold_deadline(obj)
+
     @admin.display(description=_("balance due"))
     def balance(self, obj):
-        return obj.balance_due
+        # A cancelled or expired booking owes nothing.
+        return services.amount_due(obj)
 
 
 @admin.register(Ticket)

@@ -4,9 +4,7 @@ Views only read forms and call services; every change is a POST with CSRF,
 reached through a confirmation page.
 """
 
-import datetime as dt
 import re
-from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import messages
@@ -17,9 +15,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView, View
-from unfold.views import UnfoldModelAdminViewMixin
 
-from backoffice.admin_views import ConfirmedActionView
+from backoffice import plugins
+from backoffice.admin_views import AdminPageView, ConfirmedActionView
 from backoffice.system import system_user
 from fleet.models import Flight
 from fleet.selectors import location_suggestions
@@ -34,11 +32,11 @@ def booking_url(booking):
     return reverse("admin:sales_booking_change", args=[booking.pk])
 
 
-class CounterView(UnfoldModelAdminViewMixin, TemplateView):
+class CounterView(AdminPageView, TemplateView):
     permission_required = ("sales.add_booking",)
 
 
-class LocationsView(UnfoldModelAdminViewMixin, View):
+class LocationsView(AdminPageView, View):
     """City and airport codes for the search form's autocomplete."""
 
     permission_required = ("sales.add_booking",)
@@ -196,9 +194,7 @@ class NewBookingView(CounterView):
                 messages.success(request, _("Booking %(locator)s created.") % {"locator": booking.record_locator})
                 return HttpResponseRedirect(booking_url(booking))
         # The bound forms go back as typed; a refusal about no one field is the banner above them.
-        return self.render_to_response(
-            self.get_context_data(passengers=passengers, contact=contact, refusals=refusals)
-        )
+        return self.render_to_response(self.get_context_data(passengers=passengers, contact=contact, refusals=refusals))
 
     def _book(self, passengers, contact):
         data = contact.cleaned_data
@@ -376,24 +372,40 @@ class VoidTicketView(BookingActionView):
             "flight": self.ticket.flight,
         }
 
+    def _lap_infant_tickets(self):
+        return services.lap_infant_tickets(self.ticket, status=Ticket.Status.OPEN, lock=False)
+
     def consequences(self):
-        return [
+        notes = [
             _("The seat is released and the full %(total)s %(currency)s is due back to the passenger, with no fee.")
             % {"total": self.ticket.total_amount, "currency": settings.CURRENCY}
         ]
+        if self._lap_infant_tickets():
+            notes.append(_("The ticket of the infant on this passenger's lap is voided with it, and refunded too."))
+        return notes
+
+    def already_done_url(self, error):
+        # Pressed twice: the refund the first press requested.
+        return reverse("admin:refunds_refund_change", args=[error.refund.pk])
 
     def perform(self, data):
         from refunds.services import void_ticket
 
+        infants = self._lap_infant_tickets()
         refund = void_ticket(ticket=self.ticket, agent=self.request.user)
-        return _("Ticket %(number)s voided; refund of %(amount)s %(currency)s requested.") % {
+        done = _("Ticket %(number)s voided; refund of %(amount)s %(currency)s requested.") % {
             "number": self.ticket.number,
             "amount": refund.amount,
             "currency": settings.CURRENCY,
         }
+        if infants:
+            done += " " + _("The lap infant's ticket %(numbers)s is voided with it.") % {
+                "numbers": ", ".join(t.number for t in infants)
+            }
+        return done
 
 
-class ReceiptView(UnfoldModelAdminViewMixin, View):
+class ReceiptView(AdminPageView, View):
     permission_required = ("sales.view_booking",)
     title = "receipt"
 
@@ -408,56 +420,49 @@ class ReceiptView(UnfoldModelAdminViewMixin, View):
 
 
 def booking_page_context(request, booking):
-    """What the booking page shows: read in a fixed number of queries."""
+    """What the booking page shows: read in a fixed number of queries.
+
+    Which buttons it offers is asked of the services (and of the refunds app, which plugs its rules in).
+    """
     booking = selectors.booking_page(booking.pk)
     now = timezone.now()
     user = request.user
     can_act = user.has_perm("sales.change_booking")
-    can_request_refund = can_act and user.has_perm("refunds.add_refund")
-    live_hold = booking.status == Booking.Status.HELD and booking.hold_deadline > now
+    may_refund = can_act and user.has_perm("refunds.add_refund")
+    all_tickets = list(booking.tickets.all())
     tickets = []
-    refundable_tickets = 0
-    for ticket in booking.tickets.all():
+    for ticket in all_tickets:
         flight = ticket.flight
-        refunds = [r for r in ticket.refunds.all() if r.status != "rejected"]
-        before_departure = flight.status == Flight.Status.SCHEDULED and flight.scheduled_departure > now
-        refundable = not refunds and (
-            (ticket.status == Ticket.Status.OPEN and before_departure) or ticket.status == Ticket.Status.NO_SHOW
-        )
-        refundable_tickets += refundable and ticket.status == Ticket.Status.OPEN
+        # The live refund, or else the last one rejected: a surrendered ticket says why it has no refund.
+        refunds = sorted(ticket.refunds.all(), key=lambda r: (r.status != "rejected", r.requested_at), reverse=True)
         tickets.append(
             {
                 "ticket": ticket,
                 "departs": format_local(flight.scheduled_departure, flight.origin.time_zone),
                 "arrives": format_local(flight.scheduled_arrival, flight.destination.time_zone),
                 "refund": refunds[0] if refunds else None,
-                "can_refund": can_request_refund and refundable,
-                "can_cancel": can_act and live_hold and ticket.status == Ticket.Status.HELD,
-                "can_void": can_request_refund
-                and ticket.status == Ticket.Status.OPEN
-                and ticket.issued_at is not None
-                and timezone.localdate(ticket.issued_at) == timezone.localdate(now)
-                and flight.status == Flight.Status.SCHEDULED
-                and flight.scheduled_departure > now,
+                "can_refund": may_refund and plugins.ask("can_request_refund", ticket, now=now),
+                "can_cancel": can_act and services.can_cancel_seat(ticket, booking=booking),
+                "can_void": may_refund and services.can_void(ticket, now=now),
             }
         )
+    hold_deadline = services.current_hold_deadline(booking)
     return {
         "booking": booking,
         "tickets": tickets,
         "passengers": list(booking.passengers.all()),
         "payments": list(booking.payments.all()),
         "currency": settings.CURRENCY,
-        "can_pay": can_act and user.has_perm("sales.add_payment") and live_hold and booking.balance_due > 0,
-        "can_issue": can_act and live_hold and booking.balance_due == Decimal("0.00"),
-        "can_cancel": can_act and live_hold and booking.amount_paid == 0,
-        "can_refund_booking": can_request_refund
-        and booking.status == Booking.Status.TICKETED
-        and refundable_tickets > 0,
-        "hold_left": booking.hold_deadline - now if live_hold else dt.timedelta(0),
+        "amount_due": services.amount_due(booking),
+        "hold_deadline": hold_deadline,
+        "can_pay": can_act and user.has_perm("sales.add_payment") and services.can_take_payment(booking, now=now),
+        "can_issue": can_act and services.can_issue(booking, now=now),
+        "can_cancel": can_act and services.can_cancel_booking(booking),
+        "can_refund_booking": may_refund and plugins.ask("can_refund_booking", booking, tickets=all_tickets, now=now),
     }
 
 
-class FlightDepartureView(UnfoldModelAdminViewMixin, TemplateView):
+class FlightDepartureView(AdminPageView, TemplateView):
     """After take-off: mark the flight departed (open tickets become flown), then the no-shows."""
 
     permission_required = ("sales.change_booking",)

@@ -18,11 +18,12 @@ from weasyprint.urls import URLFetcher
 from backoffice.csv_safety import csv_rows
 from fleet.models import Flight
 from fleet.timezones import format_local
-from sales.models import Booking, Passenger, Ticket
+from sales import services
+from sales.models import Passenger, Ticket
 from sales.selectors import booking_page
 
 # A ticket in one of these states stands for a passenger holding a seat (or a lap) or who travelled;
-# the others (cancelled, void, refunded) are printed greyed out on the receipt and left off the manifest.
+# the others (cancelled, void, surrendered, refunded) are printed greyed out on the receipt and left off the manifest.
 LIVE_TICKET = (Ticket.Status.HELD, Ticket.Status.OPEN, Ticket.Status.FLOWN, Ticket.Status.NO_SHOW)
 NOT_ISSUED = "not issued"
 
@@ -165,8 +166,8 @@ def itinerary_receipt_pdf(booking, *, printed_by=None):
     context = {
         "booking": booking,
         "booked_at": _business_time(booking.created_at),
-        "hold_deadline": _business_time(booking.hold_deadline) if booking.status == Booking.Status.HELD else "",
-        "owes": booking.status in (Booking.Status.HELD, Booking.Status.TICKETED),
+        "hold_deadline": _business_time(booking.hold_deadline) if services.current_hold_deadline(booking) else "",
+        "owes": services.amount_due(booking) is not None,
         "business_time_zone": settings.BUSINESS_TIME_ZONE,
         "legs": legs,
         "passengers": sorted(passengers.values(), key=lambda p: p.position),

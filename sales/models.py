@@ -266,6 +266,9 @@ class Ticket(models.Model):
         FLOWN = "flown", _("Flown")
         NO_SHOW = "no_show", _("No-show")
         VOID = "void", _("Void")
+        # A refund was requested: the seat is free and the ticket unusable, whatever Finance decides.
+        SURRENDERED = "surrendered", _("Surrendered")
+        # Its refund was paid.
         REFUNDED = "refunded", _("Refunded")
         CANCELLED = "cancelled", _("Cancelled before issue")
 
@@ -274,7 +277,7 @@ class Ticket(models.Model):
     passenger = models.ForeignKey(Passenger, on_delete=models.PROTECT, related_name="tickets")
     flight = models.ForeignKey(Flight, on_delete=models.PROTECT, related_name="tickets")
     fare_bucket = models.ForeignKey(FareBucket, on_delete=models.PROTECT, related_name="tickets")
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.HELD)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.HELD)
     # True while this ticket counts in the flight's and the bucket's seats sold.
     holds_seat = models.BooleanField(_("holds a seat"))
     fare_amount = models.DecimalField(_("fare"), **money_field_options)

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from backoffice.history import bulk_create_with_history, bulk_history_update, copy_create_with_history
 from fleet.models import Flight
+from fleet.timezones import format_local
 from sales import booking_sql, inventory
 from sales.exceptions import (
     FlightNotBookable,
@@ -29,6 +30,7 @@ from sales.exceptions import (
     InvalidBooking,
     NotFullyPaid,
     PaymentRefused,
+    SalesError,
     TicketNotChangeable,
     TryAgain,
 )
@@ -403,9 +405,7 @@ def _save(instance, user, **fields):
 def take_payment(*, booking, amount, method, reference="", agent, now=None):
     now = now or timezone.now()
     booking = _locked_booking(booking)
-    if booking.status in (Booking.Status.CANCELLED, Booking.Status.EXPIRED):
-        raise PaymentRefused(f"{booking} is {booking.get_status_display().lower()}: it takes no payment.")
-    _refuse_if_hold_lapsed(booking, now)
+    check_take_payment(booking, now=now)
     if method not in Payment.Method.values:
         raise PaymentRefused(f"Unknown payment method {method!r}.", field="method")
     try:
@@ -450,15 +450,7 @@ def _next_ticket_serials(count):
 def issue_tickets(*, booking, agent, now=None):
     now = now or timezone.now()
     booking = _locked_booking(booking)
-    if booking.status == Booking.Status.TICKETED:
-        raise TicketNotChangeable(f"The tickets of {booking} are already issued.")
-    _refuse_if_hold_lapsed(booking, now)
-    if booking.status != Booking.Status.HELD:
-        raise TicketNotChangeable(f"{booking} is {booking.get_status_display().lower()}: nothing to issue.")
-    if booking.balance_due > 0:
-        raise NotFullyPaid(
-            f"{booking} still owes {booking.balance_due} {settings.CURRENCY}: take the payment before issuing."
-        )
+    check_issue(booking, now=now)
     tickets = list(
         booking.tickets.filter(status=Ticket.Status.HELD)
         .select_related("flight")
@@ -499,15 +491,7 @@ def _remaining_total(booking):
 def cancel_booking(*, booking, agent, now=None):
     """Cancel a held booking: its seats are free at once."""
     booking = _locked_booking(booking)
-    if booking.status != Booking.Status.HELD:
-        raise TicketNotChangeable(
-            f"{booking} is {booking.get_status_display().lower()}: only a held booking is cancelled here; "
-            "issued tickets are voided or refunded."
-        )
-    if booking.amount_paid > 0:
-        raise TicketNotChangeable(
-            f"{booking} is paid: issue its tickets, then cancel and refund them from the booking page."
-        )
+    check_cancel_booking(booking)
     tickets = list(booking.tickets.filter(status=Ticket.Status.HELD))
     close_tickets(tickets, Ticket.Status.CANCELLED, agent)
     _save(booking, agent, status=Booking.Status.CANCELLED)
@@ -519,18 +503,8 @@ def cancel_ticket(*, ticket, agent, now=None):
     """Take one passenger off one flight of a held booking, releasing the seat."""
     booking = _locked_booking(ticket.booking_id)
     ticket = Ticket.objects.select_for_update().select_related("passenger").get(pk=ticket.pk)
-    if ticket.status != Ticket.Status.HELD:
-        raise TicketNotChangeable(
-            f"This ticket is {ticket.get_status_display().lower()}: only a seat not yet issued is cancelled here."
-        )
-    dependants = []
-    if ticket.passenger.passenger_type == Passenger.Type.ADULT:
-        dependants = list(
-            booking.tickets.filter(
-                passenger__infant_of=ticket.passenger, flight=ticket.flight, status=Ticket.Status.HELD
-            )
-        )
-    closing = [ticket, *dependants]
+    check_cancel_seat(ticket, booking=booking)
+    closing = [ticket, *lap_infant_tickets(ticket, status=Ticket.Status.HELD)]
     remaining = _remaining_total(booking) - sum(t.total_amount for t in closing)
     if remaining < booking.amount_paid:
         raise TicketNotChangeable(
@@ -553,10 +527,89 @@ def business_today(now=None):
 
 @sales_operation
 def void_ticket(*, ticket, agent, now=None):
-    """Void a ticket issued today (business day) for a flight that has not left: full refund, no fee."""
+    """Void a ticket issued today (business day) for a flight that has not left: full refund, no fee.
+
+    Returns the tickets voided: this one and its lap infant's on the same flight.
+    """
     now = now or timezone.now()
     booking = _locked_booking(ticket.booking_id)
-    ticket = Ticket.objects.select_for_update().select_related("flight").get(pk=ticket.pk)
+    ticket = Ticket.objects.select_for_update().select_related("flight", "passenger").get(pk=ticket.pk)
+    check_void(ticket, now=now)
+    # The infant on this passenger's lap cannot fly alone: their ticket on this flight is voided too.
+    voided = [ticket, *lap_infant_tickets(ticket, status=Ticket.Status.OPEN)]
+    close_tickets(voided, Ticket.Status.VOID, agent)
+    if not booking.tickets.filter(status__in=[Ticket.Status.OPEN, Ticket.Status.HELD]).exists():
+        _save(booking, agent, status=Booking.Status.CANCELLED)
+    return voided
+
+
+# --- What is allowed now --------------------------------------------------
+#
+# Each operation below calls its check under its locks; pages ask the `can_*`
+# form of the same check to show or hide a button.
+
+
+def _allowed(check, *args, **kwargs):
+    try:
+        check(*args, **kwargs)
+    except SalesError:
+        return False
+    return True
+
+
+def amount_due(booking):
+    """What the booking still owes, or None when it owes nothing any more (cancelled or expired)."""
+    if booking.status in (Booking.Status.CANCELLED, Booking.Status.EXPIRED):
+        return None
+    return booking.balance_due
+
+
+def current_hold_deadline(booking):
+    """The time the seats are held until, for a booking on hold; None once it is ticketed, cancelled or expired."""
+    return booking.hold_deadline if booking.status == Booking.Status.HELD else None
+
+
+def check_take_payment(booking, *, now):
+    if booking.status in (Booking.Status.CANCELLED, Booking.Status.EXPIRED):
+        raise PaymentRefused(f"{booking} is {booking.get_status_display().lower()}: it takes no payment.")
+    _refuse_if_hold_lapsed(booking, now)
+    if booking.balance_due <= 0:
+        raise PaymentRefused(f"{booking} owes nothing.")
+
+
+def check_issue(booking, *, now):
+    if booking.status == Booking.Status.TICKETED:
+        raise TicketNotChangeable(f"The tickets of {booking} are already issued.")
+    _refuse_if_hold_lapsed(booking, now)
+    if booking.status != Booking.Status.HELD:
+        raise TicketNotChangeable(f"{booking} is {booking.get_status_display().lower()}: nothing to issue.")
+    if booking.balance_due > 0:
+        raise NotFullyPaid(
+            f"{booking} still owes {booking.balance_due} {settings.CURRENCY}: take the payment before issuing."
+        )
+
+
+def check_cancel_booking(booking):
+    if booking.status != Booking.Status.HELD:
+        raise TicketNotChangeable(
+            f"{booking} is {booking.get_status_display().lower()}: only a held booking is cancelled here; "
+            "issued tickets are voided or refunded."
+        )
+    if booking.amount_paid > 0:
+        raise TicketNotChangeable(
+            f"{booking} is paid: issue its tickets, then cancel and refund them from the booking page."
+        )
+
+
+def check_cancel_seat(ticket, *, booking):
+    """The state part; `cancel_ticket` also refuses when more is paid than would remain."""
+    if ticket.status != Ticket.Status.HELD or booking.status != Booking.Status.HELD:
+        raise TicketNotChangeable(
+            f"This ticket is {ticket.get_status_display().lower()}: only a seat not yet issued is cancelled here."
+        )
+
+
+def check_void(ticket, *, now):
     if ticket.status != Ticket.Status.OPEN:
         raise TicketNotChangeable(f"Ticket {ticket} is {ticket.get_status_display().lower()}: it cannot be voided.")
     if timezone.localdate(ticket.issued_at) != business_today(now):
@@ -566,10 +619,45 @@ def void_ticket(*, ticket, agent, now=None):
         )
     if ticket.flight.status != Flight.Status.SCHEDULED or ticket.flight.scheduled_departure <= now:
         raise TicketNotChangeable(f"{ticket.flight} has left: ticket {ticket} cannot be voided.")
-    close_tickets([ticket], Ticket.Status.VOID, agent)
-    if not booking.tickets.filter(status__in=[Ticket.Status.OPEN, Ticket.Status.HELD]).exists():
-        _save(booking, agent, status=Booking.Status.CANCELLED)
-    return ticket
+
+
+def can_take_payment(booking, *, now=None):
+    return _allowed(check_take_payment, booking, now=now or timezone.now())
+
+
+def can_issue(booking, *, now=None):
+    return _allowed(check_issue, booking, now=now or timezone.now())
+
+
+def can_cancel_booking(booking):
+    return _allowed(check_cancel_booking, booking)
+
+
+def can_cancel_seat(ticket, *, booking):
+    return _allowed(check_cancel_seat, ticket, booking=booking)
+
+
+def can_void(ticket, *, now=None):
+    return _allowed(check_void, ticket, now=now or timezone.now())
+
+
+def lap_infant_tickets(ticket, *, status, lock=True):
+    """The ticket, in this status, of the infant on this ticket's passenger's lap on the same flight.
+
+    A lap infant's ticket follows its adult's (PRODUCT.md): every operation that voids, surrenders
+    or cancels an adult's ticket takes these with it, locked (`lock=False` to only show them).
+    """
+    tickets = Ticket.objects.select_for_update(of=("self",)) if lock else Ticket.objects.all()
+    return list(
+        tickets.select_related("flight", "passenger", "fare_bucket__fare_class", "booking")
+        .filter(
+            booking_id=ticket.booking_id,
+            passenger__infant_of_id=ticket.passenger_id,
+            flight_id=ticket.flight_id,
+            status=status,
+        )
+        .order_by("pk")
+    )
 
 
 # --- Holds ------------------------------------------------------------------
@@ -629,7 +717,7 @@ def depart_flight(*, flight, agent, now=None):
         raise TicketNotChangeable(f"{flight} is {flight.get_status_display().lower()}: it cannot depart.")
     if flight.scheduled_departure - dt.timedelta(hours=1) > now:
         raise TicketNotChangeable(
-            f"{flight} is scheduled at {timezone.localtime(flight.scheduled_departure):%d %b %H:%M}: "
+            f"{flight} is scheduled at {format_local(flight.scheduled_departure, flight.origin.time_zone)}: "
             "it can be marked departed from an hour before."
         )
     held = list(
@@ -651,7 +739,12 @@ def depart_flight(*, flight, agent, now=None):
 @sales_operation
 def mark_no_show(*, tickets, agent):
     """Passengers who did not travel on a departed flight."""
-    ids = [t.pk for t in tickets]
+    ids = {t.pk for t in tickets}
+    # A lap infant does not travel without their adult: their ticket on that flight is a no-show too.
+    laps = Q(pk__in=[])
+    for passenger_id, flight_id in Ticket.objects.filter(pk__in=ids).values_list("passenger_id", "flight_id"):
+        laps |= Q(passenger__infant_of_id=passenger_id, flight_id=flight_id)
+    ids |= set(Ticket.objects.filter(laps, status=Ticket.Status.FLOWN).values_list("pk", flat=True))
     locked = inventory.locked_rows_in_order(Ticket.objects.select_related("flight").filter(pk__in=ids))
     for ticket in locked:
         if ticket.flight.status != Flight.Status.DEPARTED:

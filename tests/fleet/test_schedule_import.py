@@ -419,6 +419,10 @@ def test_command_creates_aircraft_types_only_when_asked_and_warns(settings, caps
     assert "--create-aircraft-types" in out and "733 Boeing 737-300: W18 Y112 = 130 seats" in out
     assert not AircraftType.objects.exists()
 
+    call_command("import_schedule", str(SAMPLE), "--create-aircraft-types", "--dry-run")
+    assert "Aircraft types to create: 4" in capsys.readouterr().out
+    assert not AircraftType.objects.exists()
+
     call_command("import_schedule", str(SAMPLE), "--create-aircraft-types")
     out = capsys.readouterr().out
     assert "Aircraft types created: 4" in out

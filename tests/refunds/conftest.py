@@ -31,15 +31,17 @@ def make_flight(departs_in=dt.timedelta(days=10), capacity=20):
 
 @pytest.fixture
 def sell(counter_user):
-    """Sell and issue tickets: returns the booking's tickets, one per passenger."""
+    """Sell and issue tickets (or only hold them): returns the booking's tickets, one per passenger and flight."""
 
-    def sell(bucket, passengers):
+    def sell(bucket, passengers, *more_buckets, issue=True):
         booking = services.book(
-            segments=[services.SegmentRequest(bucket.flight_id, bucket.fare_class.code)],
+            segments=[services.SegmentRequest(b.flight_id, b.fare_class.code) for b in (bucket, *more_buckets)],
             passengers=passengers,
             agent=counter_user,
             **CONTACT,
         )
+        if not issue:
+            return list(booking.tickets.order_by("passenger__position", "flight__scheduled_departure"))
         services.take_payment(booking=booking, amount=booking.total_amount, method="cash", agent=counter_user)
         return services.issue_tickets(booking=booking, agent=counter_user)
 

@@ -161,7 +161,7 @@ def test_cancelling_a_flight_while_an_agent_issues_leaves_no_live_ticket_behind(
     services.cancel_flight(flight=bucket.flight, user=admin_role_user)
     agent.join(30)
     ticket = Ticket.objects.get(booking=booking)
-    assert (ticket.status, ticket.holds_seat) == ("refunded", False)
+    assert (ticket.status, ticket.holds_seat) == ("surrendered", False)
     assert Refund.objects.get(ticket=ticket).kind == "involuntary"
     bucket.flight.refresh_from_db()
     assert bucket.flight.seats_sold == 0

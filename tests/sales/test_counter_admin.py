@@ -199,16 +199,26 @@ def test_a_malformed_name_is_shown_on_the_passenger_field_and_nothing_is_written
     assert not Booking.objects.exists()
 
 
-def test_a_sold_out_fare_is_explained_and_nothing_is_written(network, counter_user):
+def test_a_sold_out_fare_is_explained_in_a_banner_at_the_top_and_nothing_is_written(network, counter_user):
     _, flights = network
     client = csrf_client(counter_user)
+    # Class M has 2 seats: three adults cannot have them.
     data = booking_form(flights[0], adults="3", **{"pax-TOTAL_FORMS": "3", "pax-INITIAL_FORMS": "3"})
     for i, given in ((1, "Paul"), (2, "Luc")):
         data.update({f"pax-{i}-passenger_type": "ADT", f"pax-{i}-surname": "Dupont", f"pax-{i}-given_names": given})
     response = post_with_csrf(client, NEW, data)
     assert response.status_code == 200
-    assert "Class M" in " ".join(response.context["refusals"])
     assert not Booking.objects.exists()
+    # A refusal about no one field: a banner at the top, not small text in the contact section at the bottom.
+    html = response.content.decode()
+    banner = re.search(r'<div id="booking-refusal" role="alert">(.*?)</div>\s*</div>', html, re.S)
+    assert banner, "no refusal banner"
+    assert "Class M" in banner.group(1) and "3 asked for" in banner.group(1)
+    assert html.index('id="booking-refusal"') < html.index('id="booking-quote"') < html.index("Contact and payment")
+    assert not response.context["contact"].non_field_errors()
+    # What was typed is still there.
+    for typed in ("Dupont", "Paul", "Luc", "marie@example.com", "+33 6 11 22 33 44"):
+        assert f'value="{typed}"' in html
 
 
 def test_payment_above_the_balance_is_refused_on_the_amount(network, counter_user):

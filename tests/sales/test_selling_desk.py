@@ -1,16 +1,20 @@
-"""Rough edges of selling at the desk (issue 8): the quote before "Book", refusals as a banner."""
+"""Rough edges of selling at the desk (issue 8): the quote before "Book".
+
+Refusals as a banner: tests/sales/test_counter_admin.py, the sold-out fare."""
 
 import datetime as dt
 import re
 from decimal import Decimal
 
 import pytest
-from django.urls import reverse
 
 from fleet.models import Airport
 from sales.models import Booking
 from tests.factories import FareBucketFactory, FareClassFactory, FlightFactory, TaxFactory
-from tests.sales.test_counter_admin import NEW, booking_form, csrf_client, network, post_with_csrf  # noqa: F401
+from tests.sales import test_counter_admin
+from tests.sales.test_counter_admin import NEW, booking_form, csrf_client, post_with_csrf
+
+network = test_counter_admin.network  # the counter's network of flights, as a fixture here too
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +30,12 @@ def family_form(outbound, inbound):
         **{"pax-TOTAL_FORMS": "4", "pax-INITIAL_FORMS": "4"},
     )
     data["segment"] = [f"{outbound.pk}:Y", f"{inbound.pk}:Y"]
-    people = [("ADT", "Pêcheur", "Élodie"), ("ADT", "O'Brien", "Sean"), ("CHD", "Pêcheur", "Léa"), ("INF", "Pêcheur", "Tom")]
+    people = [
+        ("ADT", "Pêcheur", "Élodie"),
+        ("ADT", "O'Brien", "Sean"),
+        ("CHD", "Pêcheur", "Léa"),
+        ("INF", "Pêcheur", "Tom"),
+    ]
     for i, (kind, surname, given) in enumerate(people):
         data.update(
             {
@@ -56,7 +65,7 @@ def return_trip(network):
     )
     FareBucketFactory(flight=inbound, fare_class=FareClassFactory(code="Y"), price=Decimal("150.00"))
     # Besides the French 4.63 of the network: a tax of one airport, and one of the other country.
-    TaxFactory(code="QX", name="CDG airport charge", amount=Decimal("10.00"), departure_country="", departure_airport=cdg)
+    TaxFactory(code="QX", name="CDG charge", amount=Decimal("10.00"), departure_country="", departure_airport=cdg)
     TaxFactory(code="UB", name="UK passenger charge", amount=Decimal("20.00"), departure_country="GB")
     return outbound, inbound
 
@@ -89,27 +98,3 @@ def test_the_booking_form_quotes_the_price_before_book_and_the_booking_costs_exa
     booking = Booking.objects.get()
     assert booking.total_amount == FAMILY_TOTAL
     assert sum(t.total_amount for t in booking.tickets.all()) == FAMILY_TOTAL
-
-
-def test_a_refusal_about_no_one_field_is_a_banner_at_the_top_and_the_form_keeps_what_was_typed(network, counter_user):
-    _, flights = network
-    client = csrf_client(counter_user)
-    # Class M has 2 seats: three adults cannot have them.
-    data = booking_form(flights[0], adults="3", **{"pax-TOTAL_FORMS": "3", "pax-INITIAL_FORMS": "3"})
-    for i, given in ((1, "Paul"), (2, "Luc")):
-        data.update({f"pax-{i}-passenger_type": "ADT", f"pax-{i}-surname": "Dupont", f"pax-{i}-given_names": given})
-    response = post_with_csrf(client, NEW, data)
-    html = response.content.decode()
-    assert response.status_code == 200
-    assert not Booking.objects.exists()
-    banner = re.search(r'<div id="booking-refusal" role="alert">(.*?)</div>\s*</div>', html, re.S)
-    assert banner, "no refusal banner"
-    assert "Class M" in banner.group(1) and "3 asked for" in banner.group(1)
-    # At the top: before the flights, not in the contact section at the bottom.
-    assert html.index('id="booking-refusal"') < html.index("Contact and payment") and html.index(
-        'id="booking-refusal"'
-    ) < html.index('id="booking-quote"')
-    assert not response.context["contact"].non_field_errors()
-    # What was typed is still there.
-    assert 'value="Dupont"' in html and 'value="Paul"' in html and 'value="marie@example.com"' in html
-    assert 'value="+33 6 11 22 33 44"' in html
