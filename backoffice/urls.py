@@ -1,8 +1,20 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import path
 from django.views.generic import RedirectView
 
+
+class FaviconView(RedirectView):
+    """Browsers ask every site for /favicon.ico, PDFs and error pages included: point them at the icon."""
+
+    permanent = False  # the icon's static URL carries its content hash in production
+
+    def get_redirect_url(self, *args, **kwargs):
+        return static("backoffice/favicon.svg")
+
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path("favicon.ico", FaviconView.as_view()),
     path("admin/", admin.site.urls),
 ]

@@ -10,14 +10,13 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportMixin
-from unfold.contrib.filters.admin import AutocompleteSelectFilter
 from unfold.decorators import action, display
 from unfold.enums import ActionVariant
 from unfold.widgets import UnfoldAdminSplitDateTimeWidget
 
 from backoffice import plugins
 from backoffice.admin_base import HistoryModelAdmin
-from backoffice.admin_filters import DateRangeFilter
+from backoffice.admin_filters import AutocompleteSelectFilter, DateRangeFilter
 from fleet import selectors, services
 from fleet.exceptions import FleetError
 from fleet.imports import SCHEDULE_FORMATS, ScheduleConfirmForm, ScheduleImportForm, ScheduleImportResource
@@ -385,6 +384,11 @@ class FlightAdmin(HistoryModelAdmin):
     @admin.display(description=_("Arrival (destination local time)"))
     def arrival_local(self, obj):
         return format_local(obj.scheduled_arrival, obj.destination.time_zone)
+
+    history_labels = {
+        "scheduled_departure": _("Departure (origin local time)"),
+        "scheduled_arrival": _("Arrival (destination local time)"),
+    }
 
     def history_value(self, record, field_name, value):
         """A retimed flight's history reads its times as the form takes them: in each airport's zone."""

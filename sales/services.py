@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from backoffice.history import bulk_create_with_history, bulk_history_update, copy_create_with_history
 from fleet.models import Flight
+from fleet.timezones import format_local
 from sales import booking_sql, inventory
 from sales.exceptions import (
     FlightNotBookable,
@@ -716,7 +717,7 @@ def depart_flight(*, flight, agent, now=None):
         raise TicketNotChangeable(f"{flight} is {flight.get_status_display().lower()}: it cannot depart.")
     if flight.scheduled_departure - dt.timedelta(hours=1) > now:
         raise TicketNotChangeable(
-            f"{flight} is scheduled at {timezone.localtime(flight.scheduled_departure):%d %b %H:%M}: "
+            f"{flight} is scheduled at {format_local(flight.scheduled_departure, flight.origin.time_zone)}: "
             "it can be marked departed from an hour before."
         )
     held = list(

@@ -14,6 +14,7 @@ from fleet.timezones import local_to_utc
 from refunds import services as refund_services
 from refunds.models import RefundRule
 from sales import services
+from sales.exceptions import SalesError
 from sales.models import Booking
 from tests.factories import AirportFactory, CityFactory, FareBucketFactory, FareClassFactory, FlightFactory
 from tests.sales.conftest import CONTACT
@@ -115,6 +116,7 @@ def test_history_pages_show_readable_times(trip, admin_role_user, counter_user, 
     # The retimed departure reads in the origin's zone, the arrival in the destination's.
     assert "07:10 CET" in history and "07:40 CET" in history
     assert "07:35 GMT" in history and "08:05 GMT" in history
+    assert "Departure (origin local time):" in history and "(UTC)" not in history
     assert_readable_times(history)
 
     client.force_login(counter_user)
@@ -124,3 +126,15 @@ def test_history_pages_show_readable_times(trip, admin_role_user, counter_user, 
         reverse("admin:sales_ticket_change", args=[trip["ticket"].pk]),
     ):
         assert_readable_times(visible_text(client.get(url)))
+
+
+def test_a_refusal_names_the_flight_time_in_its_airports_zone(trip, counter_user):
+    # Leaving London at 07:10 GMT: 08:10 in the business zone, which the message used to print, without a zone.
+    flight = trip["flight"]
+    flight.origin, flight.destination = flight.destination, flight.origin
+    flight.scheduled_departure = local_to_utc(flight.flight_date, dt.time(7, 10), "Europe/London")
+    flight.scheduled_arrival = flight.scheduled_departure + dt.timedelta(minutes=75)
+    flight.save()
+    with pytest.raises(SalesError) as refusal:
+        services.depart_flight(flight=flight, agent=counter_user)
+    assert f"{flight.flight_date:%d %b %Y} 07:10 GMT" in str(refusal.value)

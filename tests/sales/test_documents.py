@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from backoffice.csv_safety import csv_rows, safe_cell
+from fleet.models import Flight
 from fleet.timezones import local_to_utc
 from sales import services
 from sales.documents import itinerary_receipt_pdf, passenger_manifest_csv, passenger_manifest_pdf
@@ -250,3 +251,16 @@ def test_documents_cost_the_same_queries_whatever_the_passenger_count(
     with django_assert_num_queries(MANIFEST_QUERIES):
         lines = list(passenger_manifest_csv(trip["outbound"]))
     assert len(lines) == 1 + passengers + 2
+
+
+def test_a_long_flight_designator_does_not_run_into_the_ticket_number(trip, book_trip, counter_user):
+    # Four-digit numbers with a suffix, and a second leg: the longest designators a ticket line prints.
+    Flight.objects.filter(pk=trip["outbound"].pk).update(number=1001, suffix="A")
+    Flight.objects.filter(pk=trip["inbound"].pk).update(number=1002, leg_number=2)
+    booking = book_trip(FAMILY)
+    text = pdf_text(itinerary_receipt_pdf(booking, printed_by=counter_user))[0]
+    for number in Ticket.objects.filter(booking=booking).values_list("number", flat=True):
+        # The number stands on its own: not glued to the date before it ("15 Jan9520000000035").
+        assert re.search(rf"(^|\s){number}(\s|$)", text), number
+    assert "XB 1001A" in text and "XB 1002" in text
+    assert f"CDG-RUN {trip['out_day']:%d %b}" in text and f"RUN-CDG {trip['back_day']:%d %b}" in text
