@@ -10,6 +10,7 @@ or installs it). A failing test leaves a screenshot and the HTML of each open pa
 server's log, in test-artifacts/browser/.
 """
 
+import datetime as dt
 import os
 import secrets
 import shutil
@@ -22,6 +23,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 from slugify import slugify
 
@@ -65,6 +67,8 @@ def _manage(args, env, log):
 
 # Seconds each step of the server's start took, for the summary line.
 TIMINGS = {}
+# The business day the demo data starts on.
+DEMO = {}
 
 
 def _finish(process, what, log_path, started):
@@ -112,6 +116,7 @@ def live_server_url(tmp_path_factory, server_log):
         static = _manage(["collectstatic", "--noinput", "-v", "0"], env, log)
         _finish(_manage(["migrate", "--noinput", "-v", "0"], env, log), "migrate", server_log, started)
         step = time.monotonic()
+        DEMO["first_day"] = timezone.localdate()  # the server reads the same settings
         _finish(_manage(["demo", "--days", str(DEMO_DAYS)], env, log), "demo", server_log, step)
         _finish(static, "collectstatic", server_log, started)
     port = _free_port()
@@ -136,6 +141,12 @@ def live_server_url(tmp_path_factory, server_log):
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+@pytest.fixture(scope="session")
+def demo_tomorrow(live_server_url):
+    """The demo's second day: all its flights are on sale while the tests run, even if midnight passes meanwhile."""
+    return DEMO["first_day"] + dt.timedelta(days=1)
 
 
 @pytest.fixture(scope="session")
