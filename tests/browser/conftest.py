@@ -69,6 +69,8 @@ def _manage(args, env, log):
 TIMINGS = {}
 # The business day the demo data starts on.
 DEMO = {}
+# What went wrong on a test's pages besides what the test checks.
+PROBLEMS = pytest.StashKey[list]()
 
 
 def _finish(process, what, log_path, started):
@@ -149,6 +151,33 @@ def demo_tomorrow(live_server_url):
     return DEMO["first_day"] + dt.timedelta(days=1)
 
 
+@pytest.fixture
+def new_context(new_context, request):
+    """Every page of every browser context is watched: an HTTP 500 or a script error fails the test
+    even when the page shown looked fine (see pytest_runtest_makereport)."""
+    problems = request.node.stash.setdefault(PROBLEMS, [])
+
+    def watch(page):
+        def on_response(response):
+            if response.status >= 500:
+                problems.append(f"HTTP {response.status} {response.request.method} {response.url}")
+
+        def on_console(message):
+            if message.type == "error":
+                problems.append(f"console error on {page.url}: {message.text}")
+
+        page.on("response", on_response)
+        page.on("console", on_console)
+        page.on("pageerror", lambda error: problems.append(f"script error on {page.url}: {error}"))
+
+    def make_context(**kwargs):
+        context = new_context(**kwargs)
+        context.on("page", watch)
+        return context
+
+    return make_context
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": chromium_executable()}
@@ -178,6 +207,10 @@ def pytest_terminal_summary(terminalreporter):
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     report = yield
+    problems = item.stash.get(PROBLEMS, [])
+    if report.when == "call" and report.passed and problems:
+        report.outcome = "failed"
+        report.longrepr = "The pages looked right, but the browser saw errors:\n" + "\n".join(problems)
     if report.when == "call" and report.failed:
         saved = _save_artifacts(item)
         if saved:
