@@ -46,3 +46,31 @@ check_system_libraries() {
     return 1
   fi
 }
+
+# The browser tests drive a system Chromium through Playwright, which never downloads one here.
+# BROWSER_EXECUTABLE wins; else chromium, chromium-browser or google-chrome on PATH; else, as root,
+# apt-get installs Debian's chromium; otherwise say what to install and fail.
+ensure_browser() {
+  local found="${BROWSER_EXECUTABLE:-}"
+  if [ -n "$found" ] && [ ! -x "$found" ]; then
+    echo "BROWSER_EXECUTABLE=$found is not an executable file." >&2
+    return 1
+  fi
+  if [ -z "$found" ]; then
+    found=$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)
+  fi
+  if [ -z "$found" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing Debian's chromium for the browser tests"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null ||
+      { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; } ||
+      true
+    found=$(command -v chromium || true)
+  fi
+  if [ -z "$found" ]; then
+    echo "The browser tests need Chromium. On Debian or Ubuntu: sudo apt-get install chromium" >&2
+    echo "(or set BROWSER_EXECUTABLE to a Chromium or Chrome binary)." >&2
+    return 1
+  fi
+  export BROWSER_EXECUTABLE=$found
+  export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+}

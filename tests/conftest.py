@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group, User
@@ -22,6 +24,21 @@ def pytest_configure(config):
         test = settings.DATABASES["default"].setdefault("TEST", {})
         if not test.get("NAME"):
             test["NAME"] = str(settings.VAR_DIR / "test-backoffice.sqlite3")
+
+
+BROWSER_TESTS = Path(__file__).parent / "browser"
+
+
+def pytest_ignore_collect(collection_path, config):
+    """The browser journeys run only when named (pytest tests/browser): they start their own server and Chromium."""
+    if collection_path != BROWSER_TESTS:
+        return None
+    invoked_from = config.invocation_params.dir
+    for arg in config.args:
+        asked = (invoked_from / arg.split("::")[0]).resolve()
+        if asked == BROWSER_TESTS or BROWSER_TESTS in asked.parents:
+            return None
+    return True
 
 
 def pytest_report_header(config):
