@@ -1,11 +1,13 @@
 import dataclasses
 import datetime as dt
 
-from django.contrib.admin.utils import unquote
+from django import forms
+from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.contrib.admin.views.main import PAGE_VAR
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import ForeignKey
+from django.http import Http404
 from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone
 from django.utils.text import capfirst
@@ -71,11 +73,53 @@ class CheckedHistoryViewMixin:
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         # simple-history's version page saves the object on POST, with only view permission checked;
         # restoring an old version would also bypass every service rule.
-        if request.method != "GET":
+        if request.method != "GET" or not self.has_view_or_change_permission(request):
             raise PermissionDenied
-        return super().history_form_view(request, object_id, version_id, extra_context)
+        # It also looks both keys up unchecked: a mistyped URL would be a server error.
+        history_pk = self.model.history.model._meta.pk
+        try:
+            self.opts.pk.to_python(unquote(object_id))
+            history_pk.to_python(version_id)
+        except ValidationError:
+            raise Http404(_("No such version.")) from None
+        # A past version is read, so every field shows as its value (a select of every fare bucket
+        # would say nothing and cost a query per option); the page keeps the model's own
+        # breadcrumbs, not the history table's (User's lives in another app).
+        request.reading_history_version = True
+        return super().history_form_view(request, object_id, version_id, {"opts": self.opts, **(extra_context or {})})
+
+    def get_form(self, request, obj=None, **kwargs):
+        if getattr(request, "reading_history_version", False):
+            kwargs["form"] = forms.ModelForm  # every field is read: none of the edit form's own fields
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if not getattr(request, "reading_history_version", False):
+            return fieldsets
+        # A field the history does not keep (a user's password, groups) would show today's value.
+        kept = {f.name for f in self.model.history.model._meta.get_fields()}
+        untracked = {f.name for f in self.opts.get_fields()} - kept
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f not in untracked]})
+            for name, options in fieldsets
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        if not getattr(request, "reading_history_version", False):
+            return readonly
+        request.reading_history_version = False  # get_fieldsets may build a form, which asks again
+        try:
+            shown = flatten_fieldsets(super().get_fieldsets(request, obj))
+        finally:
+            request.reading_history_version = True
+        return [*readonly, *(name for name in shown if name not in readonly)]
 
     def history_view(self, request, object_id, extra_context=None):
+        # Who may not read these records is turned away first, whatever the URL (as on the change page).
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
         # simple-history looks the key up unchecked: a mistyped URL would be a server error.
         try:
             self.opts.pk.to_python(unquote(object_id))

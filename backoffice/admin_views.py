@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.views.generic import TemplateView
 from unfold.views import UnfoldModelAdminViewMixin
@@ -6,7 +7,22 @@ from unfold.views import UnfoldModelAdminViewMixin
 from backoffice.errors import AlreadyDone, DomainError
 
 
-class ConfirmedActionView(UnfoldModelAdminViewMixin, TemplateView):
+class AdminPageView(UnfoldModelAdminViewMixin):
+    """A page of the admin that is not a model's own: the permission is checked first.
+
+    Pages read their URL and query (the booking, the flights chosen) in setup(), which Django runs
+    before dispatch() checks permission_required: a role without it got a 404 for a mistyped id and
+    a 403 for a real one. Now it gets 403 whatever it asks for.
+    """
+
+    def setup(self, request, *args, **kwargs):
+        self.request = request
+        if not self.has_permission():
+            raise PermissionDenied
+        super().setup(request, *args, **kwargs)
+
+
+class ConfirmedActionView(AdminPageView, TemplateView):
     """GET shows what will happen and asks to confirm; POST (with CSRF) does it and goes back.
 
     Subclasses give `question()`, `perform(data)` (returning the success message),

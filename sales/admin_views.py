@@ -15,10 +15,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView, View
-from unfold.views import UnfoldModelAdminViewMixin
 
 from backoffice import plugins
-from backoffice.admin_views import ConfirmedActionView
+from backoffice.admin_views import AdminPageView, ConfirmedActionView
 from backoffice.system import system_user
 from fleet.models import Flight
 from fleet.selectors import location_suggestions
@@ -33,11 +32,11 @@ def booking_url(booking):
     return reverse("admin:sales_booking_change", args=[booking.pk])
 
 
-class CounterView(UnfoldModelAdminViewMixin, TemplateView):
+class CounterView(AdminPageView, TemplateView):
     permission_required = ("sales.add_booking",)
 
 
-class LocationsView(UnfoldModelAdminViewMixin, View):
+class LocationsView(AdminPageView, View):
     """City and airport codes for the search form's autocomplete."""
 
     permission_required = ("sales.add_booking",)
@@ -406,7 +405,7 @@ class VoidTicketView(BookingActionView):
         return done
 
 
-class ReceiptView(UnfoldModelAdminViewMixin, View):
+class ReceiptView(AdminPageView, View):
     permission_required = ("sales.view_booking",)
     title = "receipt"
 
@@ -463,7 +462,7 @@ def booking_page_context(request, booking):
     }
 
 
-class FlightDepartureView(UnfoldModelAdminViewMixin, TemplateView):
+class FlightDepartureView(AdminPageView, TemplateView):
     """After take-off: mark the flight departed (open tickets become flown), then the no-shows."""
 
     permission_required = ("sales.change_booking",)
