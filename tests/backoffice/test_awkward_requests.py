@@ -7,6 +7,7 @@ from backoffice.roles import ADMIN, COUNTER_STAFF, FINANCE
 from sales import services
 from sales.models import Booking, Ticket
 from tests.factories import FareBucketFactory, FlightFactory
+from tests.sales.conftest import CONTACT, adults
 
 pytestmark = pytest.mark.django_db
 
@@ -19,11 +20,9 @@ def ticket(role_users):
     bucket = FareBucketFactory(flight=flight)
     booking = services.book(
         segments=[services.SegmentRequest(flight.pk, bucket.fare_class.code)],
-        passengers=[services.PassengerRequest("Martin", "Anne")],
+        passengers=adults(1),
         agent=role_users[COUNTER_STAFF],
-        contact_name="Anne Martin",
-        contact_email="anne@example.com",
-        contact_phone="+33 1 23 45 67 89",
+        **CONTACT,
     )
     return Ticket.objects.get(booking=booking)
 

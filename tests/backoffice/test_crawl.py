@@ -33,6 +33,7 @@ from sales.models import Booking, Passenger, Ticket
 from tests.backoffice import crawler
 from tests.backoffice.test_admin_access import ADDED_ELSEWHERE
 from tests.backoffice.test_roles import MATRIX
+from tests.sales.conftest import CONTACT
 
 ANONYMOUS = "anonymous"
 LOGIN = "/admin/login/"
@@ -227,44 +228,30 @@ def seed(today):
         contact_phone="+33 6 00 00 00 00",
         agent=counter,
     )
-    # A flight that left, with one passenger flown and one no-show.
-    departed = flights[2]
-    for surname in ("FLOWN", "NOSHOW"):
+
+    def sell(flight, surname, *, issue=True):
         booking = services.book(
-            segments=[services.SegmentRequest(departed.pk, "Y")],
+            segments=[services.SegmentRequest(flight.pk, "Y")],
             passengers=[services.PassengerRequest(surname, "PAX", "MR")],
-            contact_name=surname,
-            contact_email="pax@example.com",
-            contact_phone="+33 1 00 00 00 00",
             agent=counter,
+            **CONTACT,
         )
         services.take_payment(booking=booking, amount=booking.total_amount, method="cash", agent=counter)
-        services.issue_tickets(booking=booking, agent=counter)
+        if issue:
+            services.issue_tickets(booking=booking, agent=counter)
+        return booking
+
+    # A flight that left, with one passenger flown and one no-show.
+    departed = flights[2]
+    sell(departed, "FLOWN")
+    sell(departed, "NOSHOW")
     services.depart_flight(flight=departed, agent=counter, now=departed.scheduled_departure)
     services.mark_no_show(tickets=Ticket.objects.filter(passenger__surname="NOSHOW"), agent=counter)
     # A flight the airline cancelled, with a ticket on it.
-    cancelled = flights[3]
-    booking = services.book(
-        segments=[services.SegmentRequest(cancelled.pk, "Y")],
-        passengers=[services.PassengerRequest("CANCELLED", "PAX", "MR")],
-        contact_name="Cancelled",
-        contact_email="pax@example.com",
-        contact_phone="+33 1 00 00 00 00",
-        agent=counter,
-    )
-    services.take_payment(booking=booking, amount=booking.total_amount, method="cash", agent=counter)
-    services.issue_tickets(booking=booking, agent=counter)
-    refund_services.cancel_flight(flight=cancelled, user=admin_user)
+    sell(flights[3], "CANCELLED")
+    refund_services.cancel_flight(flight=flights[3], user=admin_user)
     # Paid in full, not yet ticketed: the booking page offers "Issue tickets".
-    paid = services.book(
-        segments=[services.SegmentRequest(flights[4].pk, "Y")],
-        passengers=[services.PassengerRequest("PAID", "PAX", "MR")],
-        contact_name="Paid",
-        contact_email="pax@example.com",
-        contact_phone="+33 1 00 00 00 00",
-        agent=counter,
-    )
-    services.take_payment(booking=paid, amount=paid.total_amount, method="cash", agent=counter)
+    paid = sell(flights[4], "PAID", issue=False)
     for group in Group.objects.all():  # roles come from migrations, which write no history
         group._history_user = admin_user
         group.save()
