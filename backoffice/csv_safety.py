@@ -18,12 +18,16 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _NUMBERS = (int, float, Decimal)
 
 
-def safe_cell(value):
-    """The text of one cell, neutralised if a spreadsheet would run it as a formula."""
+def safe_cell(value, *, decimal_comma=False):
+    """The text of one cell, neutralised if a spreadsheet would run it as a formula.
+
+    With `decimal_comma`, numbers are written `12,50`, as European spreadsheets read them.
+    """
     if value is None:
         return ""
-    if isinstance(value, _NUMBERS):
-        return str(value)
+    if isinstance(value, _NUMBERS) and not isinstance(value, bool):
+        text = str(value)
+        return text.replace(".", ",") if decimal_comma else text
     text = str(value)
     if text.startswith(FORMULA_TRIGGERS):
         return "'" + text
@@ -37,8 +41,8 @@ class _Line:
         return value
 
 
-def csv_rows(rows):
+def csv_rows(rows, *, delimiter=",", decimal_comma=False):
     """Each row (an iterable of values) as one CSV line (RFC 4180 quoting, CRLF), every cell made safe."""
-    writer = csv.writer(_Line())
+    writer = csv.writer(_Line(), delimiter=delimiter)
     for row in rows:
-        yield writer.writerow([safe_cell(value) for value in row])
+        yield writer.writerow([safe_cell(value, decimal_comma=decimal_comma) for value in row])

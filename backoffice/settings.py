@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "fleet",
     "sales",
     "refunds",
+    "reporting",
 ]
 
 MIDDLEWARE = [
@@ -304,6 +305,35 @@ UNFOLD = {
                         "icon": "currency_exchange",
                         "link": reverse_lazy("admin:refunds_refund_changelist"),
                         "permission": _can("refunds.view_refund"),
+                    },
+                ],
+            },
+            {
+                "title": _("Reports"),
+                "items": [
+                    {
+                        "title": _("Sales"),
+                        "icon": "query_stats",
+                        "link": reverse_lazy("admin:reporting_salesreport_changelist"),
+                        "permission": _can("reporting.view_salesreport"),
+                    },
+                    {
+                        "title": _("Refunds report"),
+                        "icon": "receipt_long",
+                        "link": reverse_lazy("admin:reporting_refundreport_changelist"),
+                        "permission": _can("reporting.view_refundreport"),
+                    },
+                    {
+                        "title": _("Payments and cash-up"),
+                        "icon": "point_of_sale",
+                        "link": reverse_lazy("admin:reporting_cashupreport_changelist"),
+                        "permission": _can("reporting.view_cashupreport"),
+                    },
+                    {
+                        "title": _("Load factor"),
+                        "icon": "airline_seat_recline_normal",
+                        "link": reverse_lazy("admin:reporting_loadfactorreport_changelist"),
+                        "permission": _can("reporting.view_loadfactorreport"),
                     },
                 ],
             },

@@ -101,6 +101,7 @@ class BookingAdmin(HistoryModelAdmin):
         "record_locator",
         "status_badge",
         "contact_name",
+        "first_flight",
         "agent",
         "created_at",
         "held_until",
@@ -114,6 +115,9 @@ class BookingAdmin(HistoryModelAdmin):
     search_fields = ["=record_locator", "contact_name", "contact_email"]
     search_help_text = _("Record locator, ticket number, passenger surname, or the contact's name, e-mail or phone.")
     ordering = ["-created_at"]
+
+    def get_queryset(self, request):
+        return selectors.with_first_flight(super().get_queryset(request))
 
     def get_search_results(self, request, queryset, search_term):
         return selectors.booking_search(queryset, search_term), False
@@ -169,6 +173,12 @@ class BookingAdmin(HistoryModelAdmin):
     @display(description=_("status"), ordering="status", label=STATUS_COLOURS)
     def status_badge(self, obj):
         return obj.status, obj.get_status_display()
+
+    @admin.display(description=_("first flight (local)"))
+    def first_flight(self, obj):
+        if obj.first_designator is None:
+            return "-"
+        return f"{obj.first_designator} {format_local(obj.first_departure, obj.first_departure_zone)}"
 
     @admin.display(description=_("hold deadline"), ordering="hold_deadline")
     def held_until(self, obj):

@@ -4,8 +4,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Subquery, Value
-from django.db.models.functions import Coalesce, Replace
+from django.db.models import CharField, Count, Exists, F, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models.functions import Cast, Coalesce, Concat, Replace
 from django.db.models.lookups import Contains
 from django.utils import timezone
 
@@ -192,6 +192,23 @@ def _any_of(queryset, conditions):
     for condition in conditions[1:]:
         match |= condition
     return queryset.filter(match)
+
+
+def with_first_flight(bookings):
+    """Bookings with their first flight's designator, departure and origin time zone, in the same query.
+
+    `first_designator`, `first_departure` and `first_departure_zone` are None for a booking without tickets.
+    """
+    first = Ticket.objects.filter(booking=OuterRef("pk")).order_by("flight__scheduled_departure", "flight_id")
+    return bookings.annotate(
+        first_designator=Subquery(
+            first.annotate(
+                designator=Concat("flight__carrier", Value(" "), Cast("flight__number", CharField()), "flight__suffix")
+            ).values("designator")[:1]
+        ),
+        first_departure=Subquery(first.values("flight__scheduled_departure")[:1]),
+        first_departure_zone=Subquery(first.values("flight__origin__time_zone")[:1]),
+    )
 
 
 def booking_search(queryset, term):

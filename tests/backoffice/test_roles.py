@@ -31,6 +31,10 @@ MATRIX = {
         "sales.payment": V,
         "refunds.refundrule": MANAGE,
         "refunds.refund": V,
+        "reporting.salesreport": V,
+        "reporting.refundreport": V,
+        "reporting.cashupreport": {"view", "view_all"},
+        "reporting.loadfactorreport": V,
     },
     COUNTER_STAFF: {
         "fleet.flight": V,
@@ -46,6 +50,8 @@ MATRIX = {
         "sales.payment": {"add", "view"},
         "refunds.refundrule": V,
         "refunds.refund": {"add", "view"},
+        # Their own drawer only: no other report.
+        "reporting.cashupreport": V,
     },
     FINANCE: {
         "fleet.flight": V,
@@ -59,11 +65,15 @@ MATRIX = {
         "sales.payment": V,
         "refunds.refundrule": V,
         "refunds.refund": {"view", "decide", "pay"},
+        "reporting.salesreport": V,
+        "reporting.refundreport": V,
+        "reporting.cashupreport": {"view", "view_all"},
+        "reporting.loadfactorreport": V,
     },
 }
 
 ALL_MODELS = sorted({model for grants in MATRIX.values() for model in grants})
-ACTIONS = ["add", "change", "delete", "view", "decide", "pay"]
+ACTIONS = ["add", "change", "delete", "view", "decide", "pay", "view_all"]
 
 
 def granted(role):
@@ -80,8 +90,10 @@ def expected(role):
 
 
 def has_codename(model, action):
-    """Only refunds carry the extra decide and pay permissions."""
-    return action in {"add", "change", "delete", "view"} or model == "refunds.refund"
+    """Refunds carry the extra decide and pay permissions; a report only view (the cash-up also view_all)."""
+    if model.startswith("reporting."):
+        return action == "view" or (action == "view_all" and model == "reporting.cashupreport")
+    return action in {"add", "change", "delete", "view"} or (model == "refunds.refund" and action in {"decide", "pay"})
 
 
 def test_roles_are_exactly_the_three_groups_from_the_migration():
@@ -134,6 +146,11 @@ def test_counter_staff_cannot_approve_and_finance_cannot_book():
     assert ("refunds", "decide_refund") not in granted(COUNTER_STAFF)
     assert ("refunds", "pay_refund") not in granted(COUNTER_STAFF)
     assert ("sales", "add_booking") not in granted(FINANCE)
+
+
+def test_counter_staff_run_no_report_but_their_own_cash_up():
+    reports = {codename for app, codename in granted(COUNTER_STAFF) if app == "reporting"}
+    assert reports == {"view_cashupreport"}
 
 
 def test_nobody_deletes_sales_flights_or_users():

@@ -75,6 +75,8 @@ def test_lists_read_a_24_hour_clock(trip, counter_user, client):
     client.force_login(counter_user)
     bookings = visible_text(client.get(reverse("admin:sales_booking_changelist")))
     assert "16:20" in bookings
+    # The first flight, as the passenger will read it on the departures board.
+    assert f"XB 1001 {trip['flight'].flight_date:%a %d %b %Y} 07:10 CET" in bookings
     assert_readable_times(bookings)
     payments = visible_text(client.get(reverse("admin:sales_payment_changelist")))
     assert_readable_times(payments)

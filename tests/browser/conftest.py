@@ -10,6 +10,7 @@ or installs it). A failing test leaves a screenshot and the HTML of each open pa
 server's log, in test-artifacts/browser/.
 """
 
+import datetime as dt
 import os
 import secrets
 import shutil
@@ -22,6 +23,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 from slugify import slugify
 
@@ -65,6 +67,10 @@ def _manage(args, env, log):
 
 # Seconds each step of the server's start took, for the summary line.
 TIMINGS = {}
+# The business day the demo data starts on.
+DEMO = {}
+# What went wrong on a test's pages besides what the test checks.
+PROBLEMS = pytest.StashKey[list]()
 
 
 def _finish(process, what, log_path, started):
@@ -112,6 +118,7 @@ def live_server_url(tmp_path_factory, server_log):
         static = _manage(["collectstatic", "--noinput", "-v", "0"], env, log)
         _finish(_manage(["migrate", "--noinput", "-v", "0"], env, log), "migrate", server_log, started)
         step = time.monotonic()
+        DEMO["first_day"] = timezone.localdate()  # the server reads the same settings
         _finish(_manage(["demo", "--days", str(DEMO_DAYS)], env, log), "demo", server_log, step)
         _finish(static, "collectstatic", server_log, started)
     port = _free_port()
@@ -136,6 +143,39 @@ def live_server_url(tmp_path_factory, server_log):
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+@pytest.fixture(scope="session")
+def demo_tomorrow(live_server_url):
+    """The demo's second day: all its flights are on sale while the tests run, even if midnight passes meanwhile."""
+    return DEMO["first_day"] + dt.timedelta(days=1)
+
+
+@pytest.fixture
+def new_context(new_context, request):
+    """Every page of every browser context is watched: an HTTP 500 or a script error fails the test
+    even when the page shown looked fine (see pytest_runtest_makereport)."""
+    problems = request.node.stash.setdefault(PROBLEMS, [])
+
+    def watch(page):
+        def on_response(response):
+            if response.status >= 500:
+                problems.append(f"HTTP {response.status} {response.request.method} {response.url}")
+
+        def on_console(message):
+            if message.type == "error":
+                problems.append(f"console error on {page.url}: {message.text}")
+
+        page.on("response", on_response)
+        page.on("console", on_console)
+        page.on("pageerror", lambda error: problems.append(f"script error on {page.url}: {error}"))
+
+    def make_context(**kwargs):
+        context = new_context(**kwargs)
+        context.on("page", watch)
+        return context
+
+    return make_context
 
 
 @pytest.fixture(scope="session")
@@ -167,6 +207,10 @@ def pytest_terminal_summary(terminalreporter):
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     report = yield
+    problems = item.stash.get(PROBLEMS, [])
+    if report.when == "call" and report.passed and problems:
+        report.outcome = "failed"
+        report.longrepr = "The pages looked right, but the browser saw errors:\n" + "\n".join(problems)
     if report.when == "call" and report.failed:
         saved = _save_artifacts(item)
         if saved:

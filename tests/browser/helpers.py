@@ -10,7 +10,7 @@ import io
 import re
 from pathlib import Path
 
-from django.utils import formats, timezone
+from django.utils import formats
 from playwright.sync_api import Locator, Page, expect
 from pypdf import PdfReader
 
@@ -53,11 +53,6 @@ def follow(page: Page, target: Locator):
 def open_menu(page: Page, item):
     """Follow an entry of the sidebar."""
     follow(page, page.get_by_role("link", name=named(item)).first)
-
-
-def server_today():
-    """The business day the demo data starts on (the server reads the same settings)."""
-    return timezone.localdate()
 
 
 def date_input(day: dt.date):

@@ -1,6 +1,5 @@
 """Admin: import the real SSIM sample through the admin, print a flight's manifest, cancel that flight."""
 
-import datetime as dt
 import re
 
 from django.conf import settings
@@ -17,7 +16,6 @@ from tests.browser.helpers import (
     log_in,
     open_menu,
     pdf_text,
-    server_today,
     shown_date,
 )
 
@@ -46,14 +44,13 @@ def test_admin_imports_the_ssim_sample_with_a_preview_then_confirms(page: Page):
     expect(page.get_by_role("row").filter(has_text="RUN–MRU").first).to_be_visible()
 
 
-def test_admin_prints_a_flight_manifest_then_cancels_the_flight(page: Page):
+def test_admin_prints_a_flight_manifest_then_cancels_the_flight(page: Page, demo_tomorrow):
     log_in(page, "admin")
     open_menu(page, "Flights")
-    tomorrow = server_today() + dt.timedelta(days=1)
     page.locator("#searchbar").fill(FIRST_DEPARTURE)  # the list's search box (Django admin's id)
     with page.expect_navigation():
         page.locator("#searchbar").press("Enter")
-    row = page.locator("#result_list tbody tr").filter(has_text=shown_date(tomorrow))
+    row = page.locator("#result_list tbody tr").filter(has_text=shown_date(demo_tomorrow))
     expect(row).to_have_count(1)
     follow(page, row.get_by_role("link").first)
     expect(page.get_by_text(FIRST_DEPARTURE).first).to_be_visible()

@@ -43,6 +43,15 @@ def unlocked(monkeypatch):
     )
     monkeypatch.setattr(services, "_locked_refund", slow_get(lambda: Refund.objects.select_related("ticket")))
     monkeypatch.setattr(sales, "_locked_booking", lambda b: Booking.objects.get(pk=getattr(b, "pk", b)))
+    check = services.check_refund_request
+
+    def slow_check(*args, **kwargs):
+        check(*args, **kwargs)
+        # The gap between finding no refund and writing one: wide enough that a click whose thread
+        # (and connection) starts late on a loaded machine still finds none.
+        time.sleep(0.3)
+
+    monkeypatch.setattr(services, "check_refund_request", slow_check)
 
 
 @pytest.fixture

@@ -1,0 +1,48 @@
+"""Each report is an admin page of its own, under the model that carries its permission.
+
+The report's model has no table: its admin has no list, add, change or delete
+pages, only the report (at the "changelist" address, so the admin's app list
+links to it), the listing, and their CSV exports.
+"""
+
+from django.contrib import admin
+from django.urls import path
+from unfold.admin import ModelAdmin
+
+from reporting.admin_views import ReportCsvView, ReportView
+from reporting.reports import REPORTS
+
+
+class ReportAdmin(ModelAdmin):
+    report = None
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        report = self.report
+
+        def route(pattern, part, view_class, **options):
+            as_view = view_class.as_view(model_admin=self, report=report, **options)
+            return path(pattern, view(as_view), name=report.url_name(part))
+
+        return [
+            route("", "", ReportView),
+            route("csv/", "csv", ReportCsvView),
+            route("list/", "listing", ReportView, listing=True),
+            route("list/csv/", "listing_csv", ReportCsvView, listing=True),
+        ]
+
+    def has_view_permission(self, request, obj=None):
+        return self.report.permitted(request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+for _report in REPORTS.values():
+    admin.site.register(_report.model, type(f"{_report.model.__name__}Admin", (ReportAdmin,), {"report": _report}))

@@ -1,0 +1,164 @@
+"""Report pages and their CSV exports, inside the admin.
+
+A report is read from the query string: the same parameters show the page and
+export it. Bad parameters come back as messages on the form, never as an error
+page; a user who may not run a report, or asks for someone else's drawer, gets 403.
+"""
+
+from dataclasses import dataclass
+
+from django.core.paginator import Paginator
+from django.http import QueryDict, StreamingHttpResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.generic import TemplateView
+from unfold.views import UnfoldModelAdminViewMixin
+
+from reporting.exports import FLAVOURS, csv_stream
+from reporting.periods import Grouping
+from reporting.reports import COUNT, DAYS, MONEY, PERCENT, TIME
+
+LISTING_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class Heading:
+    """What every report states: what it covers, in which zone, who ran it and when."""
+
+    subject: str
+    first: object
+    last: object
+    time_zone: str
+    grouping: str
+    filters: list
+    run_by: str
+    run_at: object
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    numeric: bool
+
+
+def display(value, column):
+    """A value as the page shows it."""
+    if value is None or value == "":
+        return Cell("", column.numeric)
+    if column.kind == MONEY:
+        return Cell(f"{value:,.2f}", True)
+    if column.kind == TIME:
+        return Cell(f"{value:%d %b %Y %H:%M}", False)
+    if column.kind in (PERCENT, DAYS):
+        return Cell(f"{value}", True)
+    if column.kind == COUNT:
+        return Cell(f"{value:,}", True)
+    return Cell(str(value), False)
+
+
+class ReportView(UnfoldModelAdminViewMixin, TemplateView):
+    """The summary of a report, or (with `listing`) its one-row-per-document listing."""
+
+    template_name = "reporting/admin/report.html"
+    report = None
+    listing = False
+
+    def has_permission(self):
+        user = self.request.user
+        return self.report.permitted(user) and self.report.may_open(user, self.request.GET.get("agent"))
+
+    @property
+    def title(self):
+        return self.report.listing_title if self.listing else self.report.title
+
+    def get_form(self):
+        if not hasattr(self, "_form"):
+            # What the query string leaves out takes the report's default (this month, by day...).
+            data = QueryDict(mutable=True)
+            data.update(self.report.form_class.defaults())
+            for key, values in self.request.GET.lists():
+                data.setlist(key, values)
+            self._form = self.report.form(data, user=self.request.user, listing=self.listing)
+        return self._form
+
+    def heading(self, form):
+        user = self.request.user
+        grouping = form.cleaned_data.get("grouping")
+        return Heading(
+            subject=self.report.subject,
+            first=form.cleaned_data["date_from"],
+            last=form.cleaned_data["date_to"],
+            time_zone=form.date_range.zone.key,
+            grouping=dict(Grouping.choices)[grouping] if grouping else "",
+            filters=form.described_filters(),
+            run_by=user.get_full_name() or user.get_username(),
+            run_at=timezone.localtime(timezone.now(), form.date_range.zone),
+        )
+
+    def url(self, part, **changes):
+        """The URL of a part of this report (page, listing, export) with the same parameters, some changed."""
+        query = self.get_form().data.copy()
+        for key, value in changes.items():
+            query.pop(key, None)
+            if value is not None:
+                query[key] = value
+        encoded = query.urlencode()
+        return reverse(f"admin:{self.report.url_name(part)}") + (f"?{encoded}" if encoded else "")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        form = self.get_form()
+        context.update(report=self.report, form=form, listing=self.listing, form_error=kwargs.get("form_error"))
+        if not form.is_valid() or context["form_error"]:
+            return context
+        export = "listing_csv" if self.listing else "csv"
+        context.update(
+            heading=self.heading(form),
+            csv_url=self.url(export, page=None, separator=None),
+            csv_semicolon_url=self.url(export, page=None, separator="semicolon"),
+            other_url=self.url("" if self.listing else "listing", page=None, separator=None),
+        )
+        if self.listing:
+            listing = self.report.listing(form)
+            page = Paginator(listing.queryset, LISTING_PAGE_SIZE).get_page(self.request.GET.get("page"))
+            rows = [listing.to_row(values) for values in page.object_list]
+            context.update(
+                page=page,
+                previous_url=self.url("listing", page=page.previous_page_number()) if page.has_previous() else None,
+                next_url=self.url("listing", page=page.next_page_number()) if page.has_next() else None,
+            )
+            table_columns, totals = listing.columns, listing.totals
+        else:
+            table = self.report.summary(form)
+            table_columns, rows, totals = table.columns, table.rows, table.totals
+        context.update(
+            columns=table_columns,
+            rows=[[display(row.get(column.key), column) for column in table_columns] for row in rows],
+            totals=[display(totals.get(column.key), column) for column in table_columns] if totals else None,
+        )
+        return context
+
+
+class ReportCsvView(ReportView):
+    """The same report as CSV, streamed; with bad parameters, the page with their messages instead."""
+
+    def get(self, request, *args, **kwargs):
+        form = self.get_form()
+        flavour = FLAVOURS.get(request.GET.get("separator") or "comma")
+        if flavour is None:
+            return self.render_to_response(
+                self.get_context_data(form_error=_("The separator is either comma or semicolon."))
+            )
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data())
+        if self.listing:
+            listing = self.report.listing(form)
+            columns, rows = listing.columns, listing.rows()
+        else:
+            table = self.report.summary(form)
+            columns, rows = table.columns, table.rows
+        response = StreamingHttpResponse(csv_stream(columns, rows, flavour), content_type="text/csv; charset=utf-8")
+        name = f"{self.report.slug}{'-list' if self.listing else ''}-{form.date_range.first}-{form.date_range.last}"
+        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        return response

@@ -1,0 +1,540 @@
+"""The reports: for each, who may run it, its form, its columns, and its rows from the selectors.
+
+A report gives a summary (rows by period and its own keys, and totals) and a
+listing (one row per document). Both are `Table`s that the admin page shows and
+the CSV export streams; the columns say what each value is, so that money is
+written with two decimals and times in the business zone.
+"""
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.utils.translation import gettext_lazy as _
+
+from fleet.models import Flight
+from refunds.models import Refund
+from reporting import forms, selectors
+from reporting.models import CashUpReport, LoadFactorReport, RefundReport, SalesReport
+from reporting.periods import business_zone, period_label
+from sales.models import Payment, Ticket
+
+TEXT, COUNT, MONEY, DATE, TIME, PERCENT, DAYS = "text", "count", "money", "date", "time", "percent", "days"
+CENT = Decimal("0.01")
+TENTH = Decimal("0.1")
+NUMBERS = (COUNT, MONEY, PERCENT, DAYS)
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    kind: str = TEXT
+
+    @property
+    def numeric(self):
+        return self.kind in NUMBERS
+
+
+@dataclass
+class Table:
+    """Columns and rows (dicts keyed by column); `rows` may be a lazy iterator, `totals` one row or None."""
+
+    columns: list
+    rows: object
+    totals: dict | None = None
+
+
+@dataclass
+class Listing:
+    """One row per document: a lazy queryset and how each of its rows reads. Pages slice it; exports stream it."""
+
+    columns: list
+    queryset: object
+    to_row: object
+    totals: dict | None = None
+
+    def rows(self, chunk_size=2000):
+        return (self.to_row(values) for values in self.queryset.iterator(chunk_size=chunk_size))
+
+
+def money(value):
+    """A database sum as money: two places (SQLite returns its sums as 15 significant digits)."""
+    return (value if value is not None else Decimal(0)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def local(instant):
+    return instant.astimezone(business_zone()) if instant is not None else None
+
+
+def days(duration):
+    if duration is None:
+        return None
+    return (Decimal(duration.total_seconds()) / 86400).quantize(TENTH, rounding=ROUND_HALF_UP)
+
+
+def percent(part, whole):
+    if not whole:
+        return None
+    return (Decimal(part or 0) * 100 / Decimal(whole)).quantize(TENTH, rounding=ROUND_HALF_UP)
+
+
+def iata_name(surname, given_names, title):
+    name = f"{surname}/{given_names}"
+    return f"{name} {title}" if title else name
+
+
+def designator(values, prefix=""):
+    number = f"{values[prefix + 'carrier']} {values[prefix + 'flight_number']}{values[prefix + 'suffix']}"
+    return f"{number} {values[prefix + 'flight_date']:%d%b%y}".upper()
+
+
+def label_of(choices):
+    labels = {value: str(label) for value, label in choices}
+    return lambda value: labels.get(value, value or "")
+
+
+PERIOD = Column("period", _("Period"))
+
+
+@dataclass
+class Report:
+    """What every report has; each one below fills in its own parts."""
+
+    slug: str
+    title: str
+    model: type
+    form_class: type
+    listing_title: str
+    subject: str  # what the range applies to, for the heading: "Tickets issued"
+
+    @property
+    def permission(self):
+        return f"{self.model._meta.app_label}.view_{self.model._meta.model_name}"
+
+    def permitted(self, user):
+        return user.has_perm(self.permission)
+
+    def may_open(self, user, agent_username):
+        """Whether the query string asks for something this user may not see (only the cash-up narrows it)."""
+        return True
+
+    def form(self, data, *, user, listing=False):
+        return self.form_class(data, user=user, listing=listing)
+
+    def url_name(self, part=""):
+        return f"reporting_{self.model._meta.model_name}_{part or 'changelist'}"
+
+
+# --- 1. Sales ---------------------------------------------------------------------
+
+SALES_KEYS = {
+    "route": [Column("route", _("Route"))],
+    "fare_class": [Column("fare_class", _("Fare class"))],
+    "agent": [Column("agent", _("Agent"))],
+}
+SALES_FIGURES = [
+    Column("tickets", _("Tickets"), COUNT),
+    Column("fare", _("Fare"), MONEY),
+    Column("taxes", _("Taxes"), MONEY),
+    Column("total", _("Total"), MONEY),
+]
+ticket_status = label_of(Ticket.Status.choices)
+payment_method = label_of(Payment.Method.choices)
+
+
+class Sales(Report):
+    def summary(self, form):
+        breakdown = form.cleaned_data["breakdown"]
+        grouping = form.cleaned_data["grouping"]
+        filters = form.filters()
+
+        def row(values):
+            keys = (
+                {"route": f"{values['origin']}-{values['destination']}"}
+                if breakdown == "route"
+                else {breakdown: values[breakdown] or ""}
+            )
+            return {
+                "period": period_label(values["period"], grouping),
+                **keys,
+                "tickets": values["tickets"],
+                **{name: money(values[name]) for name in ("fare", "taxes", "total")},
+            }
+
+        rows = selectors.sales_summary(form.date_range, grouping, breakdown, **filters)
+        return Table(
+            columns=[PERIOD, *SALES_KEYS[breakdown], *SALES_FIGURES],
+            rows=[row(values) for values in rows],
+            totals=self._totals(form),
+        )
+
+    def _totals(self, form):
+        totals = selectors.sales_totals(form.date_range, **form.filters())
+        return {"tickets": totals["tickets"], **{name: money(totals[name]) for name in ("fare", "taxes", "total")}}
+
+    def listing(self, form):
+        def row(values):
+            return {
+                "number": values["number"],
+                "issued_at": local(values["issued_at"]),
+                "agent": values["agent"],
+                "record_locator": values["record_locator"],
+                "passenger": iata_name(values["surname"], values["given_names"], values["title"]),
+                "passenger_type": values["passenger_type"],
+                "flight": designator(values),
+                "route": f"{values['origin']}-{values['destination']}",
+                "fare_class": values["fare_class"],
+                "fare": values["fare_amount"],
+                "taxes": values["tax_amount"],
+                "total": values["total_amount"],
+                "form_of_payment": payment_method(values["form_of_payment"]),
+                "status": ticket_status(values["status"]),
+            }
+
+        return Listing(
+            columns=[
+                Column("number", _("Ticket number")),
+                Column("issued_at", _("Issued (local)"), TIME),
+                Column("agent", _("Agent")),
+                Column("record_locator", _("Record locator")),
+                Column("passenger", _("Passenger")),
+                Column("passenger_type", _("Type")),
+                Column("flight", _("Flight")),
+                Column("route", _("Route")),
+                Column("fare_class", _("Class")),
+                Column("fare", _("Fare"), MONEY),
+                Column("taxes", _("Taxes"), MONEY),
+                Column("total", _("Total"), MONEY),
+                Column("form_of_payment", _("Form of payment")),
+                Column("status", _("Status now")),
+            ],
+            queryset=selectors.sales_documents(form.date_range, **form.filters()),
+            to_row=row,
+            totals=self._totals(form),
+        )
+
+
+# --- 2. Refunds -------------------------------------------------------------------
+
+refund_status = label_of(Refund.Status.choices)
+refund_kind = label_of(Refund.Kind.choices)
+REFUND_FIGURES = [
+    Column("refunds", _("Refunds"), COUNT),
+    Column("fare_returned", _("Fare returned"), MONEY),
+    Column("fees_kept", _("Fees kept"), MONEY),
+    Column("taxes_returned", _("Taxes returned"), MONEY),
+    Column("amount_returned", _("Amount returned"), MONEY),
+    Column("days_to_payment", _("Days from request to payment (paid, average)"), DAYS),
+]
+REFUND_MONEY = ("fare_returned", "fees_kept", "taxes_returned", "amount_returned")
+
+
+def _refund_figures(values):
+    return {
+        "refunds": values["refunds"],
+        **{name: money(values[name]) for name in REFUND_MONEY},
+        "days_to_payment": days(values["time_to_payment"]),
+    }
+
+
+class Refunds(Report):
+    def summary(self, form):
+        grouping = form.cleaned_data["grouping"]
+        rows = selectors.refund_summary(form.date_range, grouping, **form.filters())
+        return Table(
+            columns=[PERIOD, Column("status", _("Status")), Column("kind", _("Kind")), *REFUND_FIGURES],
+            rows=[
+                {
+                    "period": period_label(values["period"], grouping),
+                    "status": refund_status(values["status"]),
+                    "kind": refund_kind(values["kind"]),
+                    **_refund_figures(values),
+                }
+                for values in rows
+            ],
+            totals=self._totals(form),
+        )
+
+    def _totals(self, form):
+        return _refund_figures(selectors.refund_totals(form.date_range, **form.filters()))
+
+    def listing(self, form):
+        def row(values):
+            paid_at = values["paid_at"]
+            return {
+                "requested_at": local(values["requested_at"]),
+                "ticket_number": values["ticket_number"],
+                "record_locator": values["record_locator"],
+                "passenger": iata_name(values["surname"], values["given_names"], values["title"]),
+                "route": f"{values['origin']}-{values['destination']}",
+                "kind": refund_kind(values["kind"]),
+                "status": refund_status(values["status"]),
+                "fare_paid": values["fare_paid"],
+                "fee_kept": values["fee_kept"],
+                "taxes_returned": values["taxes_returned"],
+                "amount": values["amount"],
+                "requester": values["requester"],
+                "approver": values["approver"] or "",
+                "decided_at": local(values["decided_at"]),
+                "rejection_reason": values["rejection_reason"],
+                "paid_at": local(paid_at),
+                "method": payment_method(values["method"]),
+                "reference": values["reference"],
+                "days_to_payment": days(paid_at - values["requested_at"]) if paid_at else None,
+            }
+
+        return Listing(
+            columns=[
+                Column("requested_at", _("Requested (local)"), TIME),
+                Column("ticket_number", _("Ticket")),
+                Column("record_locator", _("Record locator")),
+                Column("passenger", _("Passenger")),
+                Column("route", _("Route")),
+                Column("kind", _("Kind")),
+                Column("status", _("Status")),
+                Column("fare_paid", _("Fare paid"), MONEY),
+                Column("fee_kept", _("Fee kept"), MONEY),
+                Column("taxes_returned", _("Taxes returned"), MONEY),
+                Column("amount", _("Amount returned"), MONEY),
+                Column("requester", _("Requested by")),
+                Column("approver", _("Approved or rejected by")),
+                Column("decided_at", _("Decided (local)"), TIME),
+                Column("rejection_reason", _("Reason for rejection")),
+                Column("paid_at", _("Paid (local)"), TIME),
+                Column("method", _("Paid by")),
+                Column("reference", _("Payment reference")),
+                Column("days_to_payment", _("Days to payment"), DAYS),
+            ],
+            queryset=selectors.refund_listing(form.date_range, **form.filters()),
+            to_row=row,
+            totals=self._totals(form),
+        )
+
+
+# --- 3. Payments / cash-up ----------------------------------------------------------
+
+CASH_UP_FIGURES = [
+    Column("payments", _("Payments"), COUNT),
+    Column("taken", _("Taken"), MONEY),
+    Column("refunds", _("Refunds"), COUNT),
+    Column("paid_out", _("Paid out"), MONEY),
+    Column("net", _("Net"), MONEY),
+]
+
+
+def _drawer_row(taken, paid_out):
+    taken_amount, paid_amount = money(taken["amount"]), money(paid_out["amount"])
+    return {
+        "payments": taken["count"],
+        "taken": taken_amount,
+        "refunds": paid_out["count"],
+        "paid_out": paid_amount,
+        "net": taken_amount - paid_amount,
+    }
+
+
+NOTHING = {"count": 0, "amount": None}
+
+
+class CashUp(Report):
+    """Counter staff open their own drawer; Finance and Admin (`view_all`) everyone's."""
+
+    def sees_every_drawer(self, user):
+        return user.has_perm("reporting.view_all_cashupreport")
+
+    def may_open(self, user, agent_username):
+        """May `user` see the drawer of the agent named in the query string (None: whoever they may see)."""
+        if self.sees_every_drawer(user):
+            return True
+        return agent_username in (None, "", user.get_username())
+
+    def form(self, data, *, user, listing=False):
+        return self.form_class(data, user=user, listing=listing, own_drawer_only=not self.sees_every_drawer(user))
+
+    def summary(self, form):
+        grouping = form.cleaned_data["grouping"]
+        taken, paid_out = selectors.cash_up(form.date_range, grouping, **form.filters())
+
+        def key(values):
+            return (values["period"], values["agent_name"], values["method"])
+
+        taken, paid_out = {key(v): v for v in taken}, {key(v): v for v in paid_out}
+        rows = [
+            {
+                "period": period_label(period, grouping),
+                "agent": agent,
+                "method": payment_method(method),
+                **_drawer_row(
+                    taken.get((period, agent, method), NOTHING), paid_out.get((period, agent, method), NOTHING)
+                ),
+            }
+            for period, agent, method in sorted(taken.keys() | paid_out.keys())
+        ]
+        return Table(
+            columns=[PERIOD, Column("agent", _("Agent")), Column("method", _("Method")), *CASH_UP_FIGURES],
+            rows=rows,
+            totals=self._totals(form),
+        )
+
+    def _totals(self, form):
+        return _drawer_row(*selectors.cash_up_totals(form.date_range, **form.filters()))
+
+    def listing(self, form):
+        movements = selectors.drawer_movements(form.date_range, **form.filters())
+        labels = {"payment": _("Payment taken"), "refund": _("Refund paid out")}
+
+        def row(values):
+            return {
+                "at": local(values["at"]),
+                "agent": values["agent_name"],
+                "movement": str(labels[values["movement"]]),
+                "method": payment_method(values["method"]),
+                "reference": values["reference"],
+                "record_locator": values["record_locator"],
+                "ticket_number": values["ticket_number"] or "",
+                "amount": money(values["signed"]),
+            }
+
+        return Listing(
+            columns=[
+                Column("at", _("When (local)"), TIME),
+                Column("agent", _("Agent")),
+                Column("movement", _("Movement")),
+                Column("method", _("Method")),
+                Column("reference", _("Reference")),
+                Column("record_locator", _("Record locator")),
+                Column("ticket_number", _("Ticket")),
+                Column("amount", _("Amount (refunds negative)"), MONEY),
+            ],
+            queryset=movements,
+            to_row=row,
+            totals={"amount": self._totals(form)["net"]},
+        )
+
+
+# --- 4. Load factor ------------------------------------------------------------------
+
+flight_status = label_of(Flight.Status.choices)
+CABIN_COLUMNS = [
+    Column(f"cabin_{code}", label, COUNT) for code, label in (("F", "F"), ("J", "J"), ("W", "W"), ("Y", "Y"))
+]
+LOAD_FIGURES = [
+    Column("flights", _("Flights"), COUNT),
+    Column("cancelled", _("Cancelled"), COUNT),
+    Column("flights_flown", _("Flown"), COUNT),
+    Column("seats_offered", _("Seats offered"), COUNT),
+    Column("sold", _("Seats sold"), COUNT),
+    Column("load_factor", _("Load factor %"), PERCENT),
+    Column("seats_flown", _("Seats flown"), COUNT),
+    Column("passengers_flown", _("Passengers flown"), COUNT),
+    Column("load_factor_flown", _("Load factor flown %"), PERCENT),
+]
+
+
+def _load_figures(values):
+    counts = {column.key: values[column.key] or 0 for column in LOAD_FIGURES if column.kind == COUNT}
+    return {
+        **counts,
+        "load_factor": percent(counts["sold"], counts["seats_offered"]),
+        "load_factor_flown": percent(counts["passengers_flown"], counts["seats_flown"]),
+    }
+
+
+class LoadFactor(Report):
+    def summary(self, form):
+        grouping = form.cleaned_data["grouping"]
+        rows = selectors.load_factor_by_route(form.date_range, grouping, **form.filters())
+        return Table(
+            columns=[PERIOD, Column("route", _("Route")), *LOAD_FIGURES],
+            rows=[
+                {
+                    "period": period_label(values["period"], grouping),
+                    "route": f"{values['origin_code']}-{values['destination_code']}",
+                    **_load_figures(values),
+                }
+                for values in rows
+            ],
+            totals=self._totals(form),
+        )
+
+    def _totals(self, form):
+        return _load_figures(selectors.load_factor_totals(form.date_range, **form.filters()))
+
+    def listing(self, form):
+        def row(values):
+            return {
+                "flight": designator({**values, "flight_number": values["number"]}),
+                "leg": values["leg_number"],
+                "route": f"{values['origin_code']}-{values['destination_code']}",
+                "departure": local(values["scheduled_departure"]),
+                "aircraft": values["aircraft"],
+                "status": flight_status(values["status"]),
+                "capacity": values["capacity"],
+                "seats_sold": values["seats_sold"],
+                "load_factor": percent(values["seats_sold"], values["capacity"]),
+                **{column.key: values[column.key] for column in CABIN_COLUMNS},
+                "infants": values["infants"],
+            }
+
+        totals = self._totals(form)
+        return Listing(
+            columns=[
+                Column("flight", _("Flight")),
+                Column("leg", _("Leg"), COUNT),
+                Column("route", _("Route")),
+                Column("departure", _("Departure (business time)"), TIME),
+                Column("aircraft", _("Aircraft")),
+                Column("status", _("Status")),
+                Column("capacity", _("Capacity"), COUNT),
+                Column("seats_sold", _("Seats sold"), COUNT),
+                Column("load_factor", _("Load factor %"), PERCENT),
+                *CABIN_COLUMNS,
+                Column("infants", _("Lap infants"), COUNT),
+            ],
+            queryset=selectors.load_factor_by_flight(form.date_range, **form.filters()),
+            to_row=row,
+            totals={
+                "capacity": totals["seats_offered"],
+                "seats_sold": totals["sold"],
+                "load_factor": totals["load_factor"],
+            },
+        )
+
+
+REPORTS = {
+    report.slug: report
+    for report in (
+        Sales(
+            slug="sales",
+            title=_("Sales: tickets issued"),
+            model=SalesReport,
+            form_class=forms.SalesReportForm,
+            listing_title=_("Sales: documents issued"),
+            subject=_("Tickets issued"),
+        ),
+        Refunds(
+            slug="refunds",
+            title=_("Refunds"),
+            model=RefundReport,
+            form_class=forms.RefundReportForm,
+            listing_title=_("Refunds: each refund"),
+            subject=_("Refunds requested"),
+        ),
+        CashUp(
+            slug="cash_up",
+            title=_("Payments and cash-up"),
+            model=CashUpReport,
+            form_class=forms.CashUpForm,
+            listing_title=_("Cash-up: each movement"),
+            subject=_("Payments taken and refunds paid out"),
+        ),
+        LoadFactor(
+            slug="load_factor",
+            title=_("Load factor"),
+            model=LoadFactorReport,
+            form_class=forms.LoadFactorForm,
+            listing_title=_("Load factor: each flight"),
+            subject=_("Flights whose flight date is"),
+        ),
+    )
+}
