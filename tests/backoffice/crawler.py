@@ -56,6 +56,7 @@ class Page:
     links: list = field(default_factory=list)
     forms: list = field(default_factory=list)  # (action, {name: typical value})
     autocompletes: list = field(default_factory=list)  # (app_label, model_name, field_name)
+    changelist: bool = False  # the admin's list of records (its search, ordering, pages and filters)
 
 
 class PageParser(HTMLParser):
@@ -67,6 +68,8 @@ class PageParser(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
+        if a.get("id") in ("changelist", "result_list"):
+            self.page.changelist = True
         if tag == "a" and a.get("href"):
             self.page.links.append(a["href"])
         elif tag == "form":
@@ -222,7 +225,7 @@ class Crawler:
         self.awkward_done.add(name)
         for variant in self._bad_ids(parts.path):
             self.get(variant, awkward=True)
-        if name and name.endswith("_changelist"):
+        if page.changelist:
             for variant in self._list_variants(parts.path, page):
                 self.get(variant, awkward=True)
         elif parts.query:
