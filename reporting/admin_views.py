@@ -29,6 +29,7 @@ class Heading:
     subject: str
     first: object
     last: object
+    range_note: str
     time_zone: str
     grouping: str
     filters: list
@@ -40,6 +41,7 @@ class Heading:
 class Cell:
     text: str
     numeric: bool
+    wraps: bool = False
 
 
 def display(value, column):
@@ -54,7 +56,7 @@ def display(value, column):
         return Cell(f"{value}", True)
     if column.kind == COUNT:
         return Cell(f"{value:,}", True)
-    return Cell(str(value), False)
+    return Cell(str(value), False, column.wraps)
 
 
 class ReportView(UnfoldModelAdminViewMixin, TemplateView):
@@ -89,6 +91,7 @@ class ReportView(UnfoldModelAdminViewMixin, TemplateView):
             subject=self.report.subject,
             first=form.cleaned_data["date_from"],
             last=form.cleaned_data["date_to"],
+            range_note=self.report.range_note % {"zone": form.date_range.zone.key},
             time_zone=form.date_range.zone.key,
             grouping=dict(Grouping.choices)[grouping] if grouping else "",
             filters=form.described_filters(),

@@ -27,6 +27,17 @@ MAX_DAYS_AHEAD = 366
 ALL = [("", _("All"))]
 
 
+def choice_filter(label, choices, unknown):
+    """An optional filter among fixed choices; a value not among them is named in the message."""
+    return forms.ChoiceField(
+        label=label,
+        choices=ALL + choices,
+        required=False,
+        widget=UnfoldAdminSelectWidget,
+        error_messages={"invalid_choice": unknown},
+    )
+
+
 class ReportForm(forms.Form):
     date_from = forms.DateField(label=_("From"), widget=UnfoldAdminSingleDateWidget)
     date_to = forms.DateField(label=_("To (included)"), widget=UnfoldAdminSingleDateWidget)
@@ -156,20 +167,8 @@ class SalesReportForm(ReportForm):
 
 
 class RefundReportForm(ReportForm):
-    status = forms.ChoiceField(
-        label=_("Status"),
-        choices=ALL + Refund.Status.choices,
-        required=False,
-        widget=UnfoldAdminSelectWidget,
-        error_messages={"invalid_choice": _("%(value)s is not a refund status.")},
-    )
-    kind = forms.ChoiceField(
-        label=_("Kind"),
-        choices=ALL + Refund.Kind.choices,
-        required=False,
-        widget=UnfoldAdminSelectWidget,
-        error_messages={"invalid_choice": _("%(value)s is not a kind of refund.")},
-    )
+    status = choice_filter(_("Status"), Refund.Status.choices, _("%(value)s is not a refund status."))
+    kind = choice_filter(_("Kind"), Refund.Kind.choices, _("%(value)s is not a kind of refund."))
 
     def filters(self):
         return {"status": self.cleaned_data.get("status"), "kind": self.cleaned_data.get("kind")}
@@ -179,13 +178,7 @@ class CashUpForm(ReportForm):
     """Whose drawer a user may open is the report's rule (reporting.reports.CashUp); the form only shows it."""
 
     agent = AgentField(label=_("Agent"))
-    method = forms.ChoiceField(
-        label=_("Method"),
-        choices=ALL + Payment.Method.choices,
-        required=False,
-        widget=UnfoldAdminSelectWidget,
-        error_messages={"invalid_choice": _("%(value)s is not a payment method.")},
-    )
+    method = choice_filter(_("Method"), Payment.Method.choices, _("%(value)s is not a payment method."))
 
     def __init__(self, data=None, *, user, own_drawer_only=False, **kwargs):
         super().__init__(data, user=user, **kwargs)

@@ -29,6 +29,8 @@ class Column:
     key: str
     label: str
     kind: str = TEXT
+    # Free text that may run long (a reason) wraps on the page; everything else stays on one line.
+    wraps: bool = False
 
     @property
     def numeric(self):
@@ -105,7 +107,10 @@ class Report:
     model: type
     form_class: type
     listing_title: str
+    listing_button: str  # the page's link to its listing: "Each document"
     subject: str  # what the range applies to, for the heading: "Tickets issued"
+    # How the range's days are read, for the heading; %(zone)s is the business time zone.
+    range_note: str = _("both days whole, %(zone)s time")
 
     @property
     def permission(self):
@@ -299,7 +304,7 @@ class Refunds(Report):
                 Column("requester", _("Requested by")),
                 Column("approver", _("Approved or rejected by")),
                 Column("decided_at", _("Decided (local)"), TIME),
-                Column("rejection_reason", _("Reason for rejection")),
+                Column("rejection_reason", _("Reason for rejection"), wraps=True),
                 Column("paid_at", _("Paid (local)"), TIME),
                 Column("method", _("Paid by")),
                 Column("reference", _("Payment reference")),
@@ -471,7 +476,11 @@ class LoadFactor(Report):
                 "status": flight_status(values["status"]),
                 "capacity": values["capacity"],
                 "seats_sold": values["seats_sold"],
-                "load_factor": percent(values["seats_sold"], values["capacity"]),
+                "load_factor": (
+                    None
+                    if values["status"] == Flight.Status.CANCELLED
+                    else percent(values["seats_sold"], values["capacity"])
+                ),
                 **{column.key: values[column.key] for column in CABIN_COLUMNS},
                 "infants": values["infants"],
             }
@@ -510,6 +519,7 @@ REPORTS = {
             model=SalesReport,
             form_class=forms.SalesReportForm,
             listing_title=_("Sales: documents issued"),
+            listing_button=_("Each document"),
             subject=_("Tickets issued"),
         ),
         Refunds(
@@ -518,6 +528,7 @@ REPORTS = {
             model=RefundReport,
             form_class=forms.RefundReportForm,
             listing_title=_("Refunds: each refund"),
+            listing_button=_("Each refund"),
             subject=_("Refunds requested"),
         ),
         CashUp(
@@ -526,6 +537,7 @@ REPORTS = {
             model=CashUpReport,
             form_class=forms.CashUpForm,
             listing_title=_("Cash-up: each movement"),
+            listing_button=_("Each movement"),
             subject=_("Payments taken and refunds paid out"),
         ),
         LoadFactor(
@@ -534,7 +546,9 @@ REPORTS = {
             model=LoadFactorReport,
             form_class=forms.LoadFactorForm,
             listing_title=_("Load factor: each flight"),
-            subject=_("Flights whose flight date is"),
+            listing_button=_("Each flight"),
+            subject=_("Flights dated"),
+            range_note=_("both days included; a flight's date is its local departure date at its origin"),
         ),
     )
 }
