@@ -1,5 +1,10 @@
+import re
+
 from django.conf import settings
+from django.core.paginator import InvalidPage
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
+from unfold.sites import UnfoldAdminSite
 
 
 def environment_badge(request):
@@ -9,3 +14,17 @@ def environment_badge(request):
     if settings.DEBUG:
         return [_("Development"), "info"]
     return None
+
+
+class BackofficeAdminSite(UnfoldAdminSite):
+    """unfold's admin site (the default one, through `BackofficeAdminConfig`)."""
+
+    def search(self, request, extra_context=None):
+        # unfold reads ?page= unchecked: text or a page past the last was a server error.
+        page = request.GET.get("page")
+        if page is not None and not re.fullmatch(r"[1-9][0-9]{0,5}", page):
+            raise Http404(_("No such page of results."))
+        try:
+            return super().search(request, extra_context)
+        except InvalidPage as error:
+            raise Http404(_("No such page of results.")) from error

@@ -1,7 +1,16 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class BackofficeConfig(AppConfig):
+    default = True
     default_auto_field = "django.db.models.BigAutoField"
     name = "backoffice"
     verbose_name = "Back office"
+
+
+class BackofficeAdminConfig(admin_apps.AdminConfig):
+    """django.contrib.admin with the back office's site (unfold's, corrected) as the default site."""
+
+    default = False
+    default_site = "backoffice.admin_site.BackofficeAdminSite"

@@ -82,12 +82,13 @@ if HOLD_DURATION_HOURS < 1:
 # --- Django ----------------------------------------------------------------
 
 INSTALLED_APPS = [
-    "unfold",
+    # unfold's basic config: the admin site is backoffice's subclass of unfold's (BackofficeAdminConfig).
+    "unfold.apps.BasicAppConfig",
     "unfold.contrib.filters",
     "unfold.contrib.forms",
     "unfold.contrib.import_export",
     "unfold.contrib.simple_history",
-    "django.contrib.admin",
+    "backoffice.apps.BackofficeAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

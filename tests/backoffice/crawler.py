@@ -56,6 +56,7 @@ class Page:
     links: list = field(default_factory=list)
     forms: list = field(default_factory=list)  # (action, {name: typical value})
     autocompletes: list = field(default_factory=list)  # (app_label, model_name, field_name)
+    changelist: bool = False  # the admin's list of records (its search, ordering, pages and filters)
 
 
 class PageParser(HTMLParser):
@@ -67,6 +68,8 @@ class PageParser(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
+        if a.get("id") in ("changelist", "result_list"):
+            self.page.changelist = True
         if tag == "a" and a.get("href"):
             self.page.links.append(a["href"])
         elif tag == "form":
@@ -148,7 +151,8 @@ class Crawler:
                     body = response.content
         except Exception as error:  # a view that raised: what the user would get is a 500
             frames = traceback.extract_tb(error.__traceback__)
-            own = [f for f in frames if "/site-packages/" not in f.filename] or frames
+            # Where it went wrong: the project's last frame, else the library's (never the crawler's own).
+            own = [f for f in frames if "/site-packages/" not in f.filename and f.filename != __file__] or frames
             where = f"{own[-1].filename}:{own[-1].lineno}"
             visit.seconds = time.perf_counter() - started
             visit.status, visit.error = 500, f"{type(error).__name__}: {str(error)[:200]} at {where}"
@@ -221,8 +225,11 @@ class Crawler:
         self.awkward_done.add(name)
         for variant in self._bad_ids(parts.path):
             self.get(variant, awkward=True)
-        if name and name.endswith("_changelist"):
+        if page.changelist:
             for variant in self._list_variants(parts.path, page):
+                self.get(variant, awkward=True)
+        elif parts.query:
+            for variant in self._query_variants(parts.path, dict(parse_qsl(parts.query, keep_blank_values=True))):
                 self.get(variant, awkward=True)
         for action, fields in page.forms:
             target = urlsplit(urljoin(url, action or url)).path
@@ -266,6 +273,13 @@ class Crawler:
                     filters.setdefault(key, value)
         for key in filters:
             variants += [with_query(path, {key: bad}) for bad in BAD_FILTER_VALUES]
+        return variants
+
+    @staticmethod
+    def _query_variants(path, params):
+        """Each parameter of a page's query replaced by what nobody means, and a page number past the end."""
+        variants = [with_query(path, {**params, key: bad}) for key in params for bad in (HUGE_ID, "\x00")]
+        variants += [with_query(path, {**params, "page": page}) for page in ("abc", "99999")]
         return variants
 
     @staticmethod

@@ -114,3 +114,10 @@ def test_the_booking_form_turns_away_who_may_not_book_before_reading_the_request
     client.force_login(role_users[role])
     assert client.get(reverse("admin:sales_booking_new") + query).status_code == 403
     assert not Booking.objects.exists()
+
+
+@pytest.mark.parametrize("page", ["abc", "0", "99999", "²"])
+def test_a_page_of_search_results_that_is_not_one_is_not_found(page, role_users, client):
+    client.force_login(role_users[ADMIN])
+    assert client.get(reverse("admin:search") + f"?s=cdg&page={page}").status_code == 404
+    assert client.get(reverse("admin:search") + "?s=cdg&page=1").status_code == 200
