@@ -2,14 +2,14 @@
 
 The report's model has no table: its admin has no list, add, change or delete
 pages, only the report (at the "changelist" address, so the admin's app list
-links to it), the listing, and their CSV exports.
+links to it), the listing, and their CSV and Excel exports.
 """
 
 from django.contrib import admin
 from django.urls import path
 from unfold.admin import ModelAdmin
 
-from reporting.admin_views import ReportCsvView, ReportView
+from reporting.admin_views import ReportExportView, ReportView
 from reporting.reports import REPORTS
 
 
@@ -26,9 +26,11 @@ class ReportAdmin(ModelAdmin):
 
         return [
             route("", "", ReportView),
-            route("csv/", "csv", ReportCsvView),
+            route("csv/", "csv", ReportExportView),
+            route("xlsx/", "xlsx", ReportExportView, file_format="xlsx"),
             route("list/", "listing", ReportView, listing=True),
-            route("list/csv/", "listing_csv", ReportCsvView, listing=True),
+            route("list/csv/", "listing_csv", ReportExportView, listing=True),
+            route("list/xlsx/", "listing_xlsx", ReportExportView, listing=True, file_format="xlsx"),
         ]
 
     def has_view_permission(self, request, obj=None):

@@ -8,14 +8,15 @@ page; a user who may not run a report, or asks for someone else's drawer, gets 4
 from dataclasses import dataclass
 
 from django.core.paginator import Paginator
-from django.http import QueryDict, StreamingHttpResponse
+from django.http import FileResponse, QueryDict, StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 from unfold.views import UnfoldModelAdminViewMixin
 
-from reporting.exports import FLAVOURS, csv_stream
+from reporting.exports import FLAVOURS, XLSX_CONTENT_TYPE, csv_stream, xlsx_file
 from reporting.periods import Grouping
 from reporting.reports import COUNT, DAYS, MONEY, PERCENT, TIME
 
@@ -35,6 +36,28 @@ class Heading:
     filters: list
     run_by: str
     run_at: object
+
+    @property
+    def statement(self):
+        text = _("%(subject)s from %(first)s to %(last)s, %(note)s.") % {
+            "subject": self.subject,
+            "first": date_format(self.first, "D j M Y"),
+            "last": date_format(self.last, "D j M Y"),
+            "note": self.range_note,
+        }
+        if self.grouping:
+            text += " " + _("By %(grouping)s.") % {"grouping": str(self.grouping).lower()}
+        if self.filters:
+            text += " " + ", ".join(f"{label}: {value}" for label, value in self.filters) + "."
+        return text
+
+    @property
+    def signature(self):
+        return _("Run by %(who)s on %(when)s (%(zone)s).") % {
+            "who": self.run_by,
+            "when": date_format(self.run_at, "j M Y H:i T"),
+            "zone": self.time_zone,
+        }
 
 
 @dataclass(frozen=True)
@@ -115,11 +138,12 @@ class ReportView(UnfoldModelAdminViewMixin, TemplateView):
         context.update(report=self.report, form=form, listing=self.listing, form_error=kwargs.get("form_error"))
         if not form.is_valid() or context["form_error"]:
             return context
-        export = "listing_csv" if self.listing else "csv"
+        export = "listing_" if self.listing else ""
         context.update(
             heading=self.heading(form),
-            csv_url=self.url(export, page=None, separator=None),
-            csv_semicolon_url=self.url(export, page=None, separator="semicolon"),
+            csv_url=self.url(f"{export}csv", page=None, separator=None),
+            csv_semicolon_url=self.url(f"{export}csv", page=None, separator="semicolon"),
+            xlsx_url=self.url(f"{export}xlsx", page=None, separator=None),
             other_url=self.url("" if self.listing else "listing", page=None, separator=None),
         )
         if self.listing:
@@ -143,8 +167,10 @@ class ReportView(UnfoldModelAdminViewMixin, TemplateView):
         return context
 
 
-class ReportCsvView(ReportView):
-    """The same report as CSV, streamed; with bad parameters, the page with their messages instead."""
+class ReportExportView(ReportView):
+    """The same report as a file (`file_format` csv or xlsx); with bad parameters, the page with their messages."""
+
+    file_format = "csv"
 
     def get(self, request, *args, **kwargs):
         form = self.get_form()
@@ -157,11 +183,21 @@ class ReportCsvView(ReportView):
             return self.render_to_response(self.get_context_data())
         if self.listing:
             listing = self.report.listing(form)
-            columns, rows = listing.columns, listing.rows()
+            columns, rows, totals = listing.columns, listing.rows(), listing.totals
         else:
             table = self.report.summary(form)
-            columns, rows = table.columns, table.rows
-        response = StreamingHttpResponse(csv_stream(columns, rows, flavour), content_type="text/csv; charset=utf-8")
+            columns, rows, totals = table.columns, table.rows, table.totals
         name = f"{self.report.slug}{'-list' if self.listing else ''}-{form.date_range.first}-{form.date_range.last}"
+        if self.file_format == "xlsx":
+            heading = self.heading(form)
+            workbook = xlsx_file(
+                title=self.title,
+                heading=[heading.statement, heading.signature],
+                columns=columns,
+                rows=rows,
+                totals=totals,
+            )
+            return FileResponse(workbook, as_attachment=True, filename=f"{name}.xlsx", content_type=XLSX_CONTENT_TYPE)
+        response = StreamingHttpResponse(csv_stream(columns, rows, flavour), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
         return response

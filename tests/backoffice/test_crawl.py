@@ -77,7 +77,7 @@ NEEDS = {
     **{
         f"reporting_{report}_{part}": {f"reporting.view_{report}"}
         for report in ("salesreport", "refundreport", "cashupreport", "loadfactorreport")
-        for part in ("csv", "listing", "listing_csv")
+        for part in ("csv", "xlsx", "listing", "listing_csv", "listing_xlsx")
     },
 }
 # Pages no link leads to, and why: the crawl asks for them directly (as every role).

@@ -5,6 +5,7 @@ import datetime as dt
 import io
 from decimal import Decimal
 
+import openpyxl
 from django.db import connection
 from django.urls import reverse
 
@@ -31,6 +32,19 @@ def read_csv(response, delimiter=","):
     text = b"".join(response.streaming_content).decode("utf-8")
     assert text.startswith("\ufeff")
     return list(csv.DictReader(io.StringIO(text[1:]), delimiter=delimiter))
+
+
+def xlsx_sheet(response):
+    """The one sheet of an Excel response, read back with openpyxl."""
+    assert response.status_code == 200, response.status_code
+    assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    workbook = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    (sheet,) = workbook.worksheets
+    return sheet
+
+
+def xlsx_rows(response):
+    return [[cell.value for cell in row] for row in xlsx_sheet(response).iter_rows()]
 
 
 def periods(first, last, grouping):
