@@ -16,6 +16,7 @@ from tests.browser.helpers import (
     log_in,
     open_menu,
     pdf_text,
+    shown_date,
     table_row,
 )
 
@@ -192,3 +193,22 @@ def test_a_class_sold_out_meanwhile_is_refused_with_a_message_and_the_names_stay
     expect(page.get_by_text(re.compile(r"Class C on .* has 1 seat left; 2 asked for")).first).to_be_visible()
     expect(page.get_by_label("Surname").first).to_have_value("D'Arcy")
     expect(page.get_by_label("Given names").nth(1)).to_have_value("Hélène")
+
+
+def test_a_flight_found_by_its_number_is_booked_from_its_page(page: Page, demo_tomorrow):
+    log_in(page, "counter")
+    open_menu(page, "Flights")
+    number = f"{settings.AIRLINE_CODE}1003"  # typed as people type it, without the space
+    page.locator("#searchbar").fill(number)  # the list's search box (Django admin's id)
+    with page.expect_navigation():
+        page.locator("#searchbar").press("Enter")
+    row = page.locator("#result_list tbody tr").filter(has_text=shown_date(demo_tomorrow))
+    expect(row).to_have_count(1)
+    follow(page, row.get_by_role("link").first)
+
+    follow(page, link(page, "Book on this flight"))
+    offer = flight_rows(page, f"{settings.AIRLINE_CODE} 1003")
+    expect(offer).to_have_count(1)
+    choose_fare(page, offer, "M")
+    follow(page, button(page, "Book the chosen fares"))
+    expect(page.get_by_label("Surname")).to_have_count(1)
