@@ -90,8 +90,8 @@ NOT_LINKED = {
 }
 # Pages that only take a POST: a GET is 405 for everyone logged in, whatever the role.
 POST_ONLY = {"fleet_scheduleline_process_import"}
-# The slow pages (PDFs) are all alike: one of each per role.
-CAPS = {"sales_booking_receipt": 1, "fleet_flight_manifest_pdf": 1, "fleet_flight_manifest_csv": 1}
+# Files (PDF, CSV, XLSX) are slow to make and all alike: one of each kind per role.
+FILES = ("_receipt", "_pdf", "_csv", "_xlsx")
 # Records nobody adds or deletes through the admin (they come from bookings, imports and refunds).
 NO_ADD = {model for model, status in ADDED_ELSEWHERE.items() if status == 403}
 NO_DELETE = {"sales.ticket", "sales.payment", "refunds.refund", "fleet.scheduleline"}
@@ -362,7 +362,8 @@ def run_crawl():
     awkward_done = set()
     visits = []
     for role in ROLES:
-        visits += crawler.Crawler(fresh_client(role), role, caps=CAPS, awkward_done=awkward_done).crawl(starts)
+        caps = {name: 1 for name, _ in admin_url_patterns() if name.endswith(FILES)}
+        visits += crawler.Crawler(fresh_client(role), role, caps=caps, awkward_done=awkward_done).crawl(starts)
     # Then each role asks for what only the others found (and the pages no link leads to),
     # and the anonymous visitor for everything.
     found = {}  # (view, awkward or not) -> the first URL of it any crawl asked for
