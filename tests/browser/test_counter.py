@@ -16,6 +16,7 @@ from tests.browser.helpers import (
     log_in,
     open_menu,
     pdf_text,
+    shown_date,
     table_row,
 )
 
@@ -67,6 +68,10 @@ def fill_contact(page: Page, name, email, phone):
     page.get_by_label("Contact name").fill(name)
     page.get_by_label("Contact e-mail").fill(email)
     page.get_by_label("Contact phone").fill(phone)
+
+
+def refund_button(page: Page):
+    return page.get_by_role("button", name=re.compile("refund", re.I))
 
 
 def ticket_numbers(page: Page):
@@ -132,7 +137,7 @@ def test_a_family_is_booked_held_paid_in_cash_ticketed_printed_then_partly_voide
     follow(page, link(child_out, "Void"))
     expect(page.get_by_text(voided).first).to_be_visible()
     confirm(page, "Void the ticket")
-    expect_message(page, rf"Ticket {voided} voided; refund of [\d.,]+ EUR requested")
+    expect_message(page, rf"Ticket {voided} voided; refund of {MONEY.pattern} requested")
     child_out = table_row(page, voided)
     expect(child_out).to_contain_text(re.compile("void", re.I))
     expect(link(child_out, "Refund")).to_have_count(0)
@@ -142,14 +147,22 @@ def test_a_family_is_booked_held_paid_in_cash_ticketed_printed_then_partly_voide
     refunded = TICKET_NUMBER.search(adult_back.inner_text()).group()
     follow(page, link(adult_back, "Refund"))
     expect(page.get_by_text(re.compile("back to the passenger", re.I)).first).to_be_visible()
-    follow(page, page.get_by_role("button", name=re.compile("refund", re.I)))
-    expect_message(page, rf"Refund of [\d.,]+ EUR requested for ticket {refunded}")
+    second_tab = page.context.new_page()  # the same quote, left open in another tab
+    second_tab.goto(page.url)
+    follow(page, refund_button(page))
+    expect_message(page, rf"Refund of {MONEY.pattern} requested for ticket {refunded}")
     adult_back = table_row(page, refunded)
     expect(adult_back).to_contain_text(re.compile("refund requested", re.I))
     expect(link(adult_back, "Refund")).to_have_count(0)
     expect(link(adult_back, "Void")).to_have_count(0)
     # The others still fly.
     expect(link(table_row(page, "PECHEUR/JEAN LUC", outbound_flight), "Void")).to_have_count(1)
+
+    # Pressing again in the other tab lands on the refund already requested, with a word, not an error.
+    follow(second_tab, refund_button(second_tab))
+    expect(second_tab).to_have_url(re.compile(r"/refunds/refund/\d+/"))
+    expect_message(second_tab, rf"Ticket {refunded} already has a refund")
+    expect(second_tab.get_by_text(refunded).first).to_be_visible()
 
 
 def test_a_class_sold_out_meanwhile_is_refused_with_a_message_and_the_names_stay(page, new_context, demo_tomorrow):
@@ -180,3 +193,22 @@ def test_a_class_sold_out_meanwhile_is_refused_with_a_message_and_the_names_stay
     expect(page.get_by_text(re.compile(r"Class C on .* has 1 seat left; 2 asked for")).first).to_be_visible()
     expect(page.get_by_label("Surname").first).to_have_value("D'Arcy")
     expect(page.get_by_label("Given names").nth(1)).to_have_value("Hélène")
+
+
+def test_a_flight_found_by_its_number_is_booked_from_its_page(page: Page, demo_tomorrow):
+    log_in(page, "counter")
+    open_menu(page, "Flights")
+    number = f"{settings.AIRLINE_CODE}1003"  # typed as people type it, without the space
+    page.locator("#searchbar").fill(number)  # the list's search box (Django admin's id)
+    with page.expect_navigation():
+        page.locator("#searchbar").press("Enter")
+    row = page.locator("#result_list tbody tr").filter(has_text=shown_date(demo_tomorrow))
+    expect(row).to_have_count(1)
+    follow(page, row.get_by_role("link").first)
+
+    follow(page, link(page, "Book on this flight"))
+    offer = flight_rows(page, f"{settings.AIRLINE_CODE} 1003")
+    expect(offer).to_have_count(1)
+    choose_fare(page, offer, "M")
+    follow(page, button(page, "Book the chosen fares"))
+    expect(page.get_by_label("Surname")).to_have_count(1)
