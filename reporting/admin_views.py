@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 from unfold.views import UnfoldModelAdminViewMixin
 
@@ -21,6 +22,11 @@ from reporting.periods import Grouping
 from reporting.reports import COUNT, DAYS, MONEY, PERCENT, TIME
 
 LISTING_PAGE_SIZE = 100
+BY = {
+    Grouping.DAY: gettext_lazy("By day."),
+    Grouping.WEEK: gettext_lazy("By ISO week."),
+    Grouping.MONTH: gettext_lazy("By month."),
+}
 
 
 @dataclass(frozen=True)
@@ -46,7 +52,7 @@ class Heading:
             "note": self.range_note,
         }
         if self.grouping:
-            text += " " + _("By %(grouping)s.") % {"grouping": str(self.grouping).lower()}
+            text += " " + str(BY[self.grouping])
         if self.filters:
             text += " " + ", ".join(f"{label}: {value}" for label, value in self.filters) + "."
         return text
@@ -116,7 +122,7 @@ class ReportView(UnfoldModelAdminViewMixin, TemplateView):
             last=form.cleaned_data["date_to"],
             range_note=self.report.range_note % {"zone": form.date_range.zone.key},
             time_zone=form.date_range.zone.key,
-            grouping=dict(Grouping.choices)[grouping] if grouping else "",
+            grouping=grouping or "",
             filters=form.described_filters(),
             run_by=user.get_full_name() or user.get_username(),
             run_at=timezone.localtime(timezone.now(), form.date_range.zone),

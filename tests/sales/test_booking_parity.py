@@ -139,6 +139,8 @@ class Snapshot:
     def take(self):
         tables = {}
         for model in apps.get_models(include_auto_created=True):
+            if not model._meta.managed:  # no table: a report's permission (reporting/models.py)
+                continue
             rows = [self.row(model, obj) for obj in model._base_manager.all()]
             tables[model._meta.label] = sorted(rows, key=repr)
         return tables
