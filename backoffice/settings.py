@@ -6,7 +6,6 @@ Without it the back office runs on an embedded SQLite file under var/.
 
 import os
 from decimal import Decimal
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import dj_database_url
@@ -15,8 +14,9 @@ from django.templatetags.static import static
 from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("BACKOFFICE_VAR_DIR", BASE_DIR / "var"))
+from backoffice.checkout import BASE_DIR, var_dir
+
+VAR_DIR = var_dir()
 
 
 def env_bool(name, default=False):
@@ -41,7 +41,7 @@ DEBUG = env_bool("DEBUG", False)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY and (VAR_DIR / "secret_key").is_file():
-    # The key bin/demo made for this checkout, so manage.py works here without exporting it.
+    # The key manage.py or bin/demo made for this checkout (backoffice/checkout.py).
     SECRET_KEY = (VAR_DIR / "secret_key").read_text().strip()
 if not SECRET_KEY:
     if not DEBUG:

@@ -61,3 +61,32 @@ def test_debug_is_off_and_a_secret_key_is_required_unless_asked(tmp_path):
 def test_a_bad_airline_setting_names_itself(tmp_path):
     result = run_settings(tmp_path, TICKET_ACCOUNTING_CODE="12")
     assert "TICKET_ACCOUNTING_CODE must be three digits" in result.stderr
+
+
+def run_manage(tmp_path, *args, **env):
+    base = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root"), "BACKOFFICE_VAR_DIR": str(tmp_path)}
+    base.update(env)
+    command = [sys.executable, "manage.py", *args]
+    return subprocess.run(command, cwd=ROOT, env=base, capture_output=True, text=True, timeout=120)
+
+
+def test_manage_py_works_on_a_fresh_checkout_with_nothing_exported(tmp_path):
+    # A fresh clone: no SECRET_KEY, no DATABASE_URL, no var/ yet. manage.py makes the checkout's own key.
+    result = run_manage(tmp_path / "var", "makemigrations", "--check", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert "No changes detected" in result.stdout
+    key = tmp_path / "var" / "secret_key"
+    assert oct(key.stat().st_mode & 0o777) == "0o600"
+    first_key = key.read_text()
+    assert len(first_key.strip()) >= 50
+    again = run_manage(tmp_path / "var", "check")
+    assert again.returncode == 0, again.stderr
+    assert key.read_text() == first_key, "the checkout's key is made once and kept"
+
+
+def test_a_deployment_on_postgresql_without_a_secret_key_is_told_so(tmp_path):
+    result = run_manage(tmp_path, "check", DATABASE_URL="postgres://nobody@127.0.0.1:1/none")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+    assert "Models aren't loaded yet" not in result.stderr
+    assert not (tmp_path / "secret_key").exists()
