@@ -22,7 +22,8 @@ from tests.sales.conftest import CONTACT
 pytestmark = pytest.mark.django_db
 
 RAW_DATETIME = re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d")
-TWELVE_HOUR = re.compile(r"\d(?::\d\d)?\s?[ap]\.?m\b|\bmidnight\b|\bnoon\b", re.IGNORECASE)
+# A clock time starts a word: a record locator such as 3M74PM is not "4 PM".
+TWELVE_HOUR = re.compile(r"\b\d{1,2}(?::\d\d)?\s?[ap]\.?m\b|\bmidnight\b|\bnoon\b", re.IGNORECASE)
 
 
 def visible_text(response):
