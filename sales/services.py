@@ -23,7 +23,7 @@ from django.utils import timezone
 from backoffice.history import bulk_create_with_history, bulk_history_update, copy_create_with_history
 from fleet.models import Flight
 from fleet.timezones import format_local
-from sales import booking_sql, inventory
+from sales import booking_sql, inventory, summaries
 from sales.exceptions import (
     FlightNotBookable,
     HoldExpired,
@@ -430,6 +430,7 @@ def take_payment(*, booking, amount, method, reference="", agent, now=None):
         booking=booking, amount=amount, method=method, reference=reference[:60], agent=agent, received_at=now
     )
     _save(payment, agent)
+    summaries.record_payment(payment)
     _save(booking, agent, amount_paid=booking.amount_paid + amount)
     return payment
 
@@ -453,7 +454,7 @@ def issue_tickets(*, booking, agent, now=None):
     check_issue(booking, now=now)
     tickets = list(
         booking.tickets.filter(status=Ticket.Status.HELD)
-        .select_related("flight")
+        .select_related("flight", "fare_bucket")
         .order_by("passenger__position", "flight_id")
     )
     gone = {t.flight for t in tickets if t.flight.status != Flight.Status.SCHEDULED}
@@ -468,6 +469,7 @@ def issue_tickets(*, booking, agent, now=None):
         ticket.issued_by = agent
     Ticket.objects.bulk_update(tickets, ["number", "status", "issued_at", "issued_by"])
     bulk_history_update(tickets, Ticket, user=agent)
+    summaries.record_issue(tickets, agent=agent, now=now)
     _save(booking, agent, status=Booking.Status.TICKETED)
     return tickets
 
