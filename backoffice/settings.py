@@ -123,6 +123,13 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
+# --- Uploads waiting for confirmation (schedule imports) ------------------------------
+# django-import-export keeps an upload between preview and confirmation; ours is named by a
+# signed token bound to the uploader (backoffice/uploads.py), in a directory of our own.
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "backoffice.uploads.SignedUserUploadStorage"
+UPLOAD_DIR = os.environ.get("UPLOAD_DIR") or str(VAR_DIR / "uploads")
+UPLOAD_MAX_AGE_HOURS = int(os.environ.get("UPLOAD_MAX_AGE_HOURS", "24"))
+
 # --- Login throttling (django-axes) -------------------------------------------------
 # After LOGIN_FAILURE_LIMIT failed log-ins for one user name, or from one address, that
 # user name or address is refused for LOGIN_LOCKOUT_MINUTES after its last failure (an
