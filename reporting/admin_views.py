@@ -121,7 +121,13 @@ class ReportView(UnfoldModelAdminViewMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         form = self.get_form()
-        context.update(report=self.report, form=form, listing=self.listing, form_error=kwargs.get("form_error"))
+        context.update(
+            report=self.report,
+            form=form,
+            listing=self.listing,
+            form_error=kwargs.get("form_error"),
+            too_large=kwargs.get("too_large"),
+        )
         if not form.is_valid() or context["form_error"]:
             return context
         export = "listing_" if self.listing else ""
@@ -155,9 +161,30 @@ class ReportView(UnfoldModelAdminViewMixin, TemplateView):
 
 
 class ReportExportView(ReportView):
-    """The same report as a file (`file_format` csv, xlsx or pdf); with bad parameters, the page with their messages."""
+    """The same report as a file (`file_format` csv, xlsx or pdf); with bad parameters, the page with their messages.
+
+    A PDF or an Excel file is made while the user waits, rows read and laid out before the first byte leaves:
+    above a number of rows (REPORT_PDF_MAX_ROWS, REPORT_XLSX_MAX_ROWS) the page says so and offers the CSV,
+    which streams any number of rows, rather than hold a worker for minutes.
+    """
 
     file_format = "csv"
+
+    def row_limit(self):
+        return {"pdf": settings.REPORT_PDF_MAX_ROWS, "xlsx": settings.REPORT_XLSX_MAX_ROWS}.get(self.file_format)
+
+    def too_large(self, count, limit):
+        message = {
+            "pdf": _(
+                "This report has %(rows)s rows: a PDF is made while you wait for at most %(limit)s. "
+                "Narrow the range or the filters, or download the CSV, which has every row."
+            ),
+            "xlsx": _(
+                "This report has %(rows)s rows: an Excel file is made while you wait for at most %(limit)s. "
+                "Narrow the range or the filters, or download the CSV, which has every row."
+            ),
+        }[self.file_format]
+        return message % {"rows": f"{count:,}", "limit": f"{limit:,}"}
 
     def get(self, request, *args, **kwargs):
         form = self.get_form()
@@ -168,12 +195,17 @@ class ReportExportView(ReportView):
             )
         if not form.is_valid():
             return self.render_to_response(self.get_context_data())
+        limit = self.row_limit()
         if self.listing:
             listing = self.report.listing(form)
             columns, rows, totals = listing.columns, listing.rows(), listing.totals
+            count = listing.queryset.count() if limit is not None else None
         else:
             table = self.report.summary(form)
             columns, rows, totals = table.columns, table.rows, table.totals
+            count = len(rows)
+        if limit is not None and count > limit:
+            return self.render_to_response(self.get_context_data(too_large=self.too_large(count, limit)))
         name = f"{self.report.slug}{'-list' if self.listing else ''}-{form.date_range.first}-{form.date_range.last}"
         if self.file_format == "csv":
             response = StreamingHttpResponse(csv_stream(columns, rows, flavour), content_type="text/csv; charset=utf-8")

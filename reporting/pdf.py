@@ -16,8 +16,9 @@ repeated at the top of every page; the totals row closes the last page.
 
 Text is drawn in DejaVu Sans (fonts-dejavu-core, which WeasyPrint already
 needs): accented Latin, Greek, Cyrillic, Hebrew and Arabic letters are in it.
-Right-to-left text is put in display order (python-bidi; Arabic letters keep
-their isolated forms: no shaping); a character the font lacks (Chinese) or one
+Right-to-left text is measured and cut in reading order, then drawn in display
+order (python-bidi; Arabic letters keep their isolated forms: no shaping), so a
+cut keeps its beginning; a character the font lacks (Chinese) or one
 beyond U+FFFF (an emoji) is printed as U+FFFD, rather than as an empty box or
 text that cannot be copied, and control characters are dropped.
 """
@@ -92,7 +93,7 @@ def _glyphs():
 
 
 def printable(text):
-    """Text as it can be drawn: control characters out, missing glyphs marked, right-to-left in display order."""
+    """Text as the font can draw it, still in reading order: control characters out, missing glyphs marked."""
     if text.isascii() and text.isprintable():
         return text
     glyphs = _glyphs()
@@ -103,8 +104,14 @@ def printable(text):
         else:
             # ReportLab writes the text map of a character beyond U+FFFF wrongly (copying it fails): marked too.
             kept.append(char if ord(char) in glyphs and ord(char) <= 0xFFFF else MISSING)
-    text = "".join(kept)
-    return get_display(text) if RIGHT_TO_LEFT.search(text) else text
+    return "".join(kept)
+
+
+def visual(text):
+    """Text in the order it is drawn, left to right: right-to-left runs reversed (measured and cut before)."""
+    if text.isascii() or not RIGHT_TO_LEFT.search(text):
+        return text
+    return get_display(text)
 
 
 def width(text, font, size):
@@ -336,13 +343,13 @@ class Pages:
         c.setFont(BOLD, TITLE_SIZE)
         baseline = top - BAND_HEIGHT / 2 - TITLE_SIZE * 0.35
         half = self.shape.line_width / 2 - 6 * mm
-        c.drawString(MARGIN + 4 * mm, baseline, fit(self.airline, half, BOLD, TITLE_SIZE))
-        c.drawRightString(self.page_width - MARGIN - 4 * mm, baseline, fit(self.title, half, BOLD, TITLE_SIZE))
+        c.drawString(MARGIN + 4 * mm, baseline, visual(fit(self.airline, half, BOLD, TITLE_SIZE)))
+        c.drawRightString(self.page_width - MARGIN - 4 * mm, baseline, visual(fit(self.title, half, BOLD, TITLE_SIZE)))
         c.setFillColorRGB(*INK)
         c.setFont(REGULAR, STATEMENT_SIZE)
         y = top - BAND_HEIGHT - 3 * mm - STATEMENT_SIZE
         for line in self.statement_lines:
-            c.drawString(MARGIN, y, line)
+            c.drawString(MARGIN, y, visual(line))
             y -= STATEMENT_LEADING
         return top - heading_height(self.statement_lines)
 
@@ -352,7 +359,7 @@ class Pages:
         c.setFillColorRGB(*MUTED)
         c.setFont(REGULAR, FOOT_SIZE)
         line = f"{self.title} \u00b7 {self.statement_lines[0]}"
-        c.drawString(MARGIN, top - FOOT_SIZE, fit(line, self.shape.line_width, REGULAR, FOOT_SIZE))
+        c.drawString(MARGIN, top - FOOT_SIZE, visual(fit(line, self.shape.line_width, REGULAR, FOOT_SIZE)))
         return top - RUNNING_HEAD_HEIGHT
 
     def footer(self, number):
@@ -361,7 +368,7 @@ class Pages:
         c.setFont(REGULAR, FOOT_SIZE)
         page = _("page %(number)s of %(pages)s") % {"number": number, "pages": self.pages}
         room = self.shape.line_width - width(page, REGULAR, FOOT_SIZE) - 6 * mm
-        c.drawString(MARGIN, MARGIN, fit(self.signature, room, REGULAR, FOOT_SIZE))
+        c.drawString(MARGIN, MARGIN, visual(fit(self.signature, room, REGULAR, FOOT_SIZE)))
         c.drawRightString(self.page_width - MARGIN, MARGIN, page)
 
     def header_row(self, top):
@@ -379,9 +386,9 @@ class Pages:
             y = top - height + shape.size * 0.6 + (len(lines) - 1) * leading
             for line in lines:
                 if column.numeric:
-                    c.drawRightString(left + column_width - PAD, y, line)
+                    c.drawRightString(left + column_width - PAD, y, visual(line))
                 else:
-                    c.drawString(left + PAD, y, line)
+                    c.drawString(left + PAD, y, visual(line))
                 y -= leading
         return top - height
 
@@ -414,7 +421,8 @@ class Pages:
                     if cut is None:
                         cut = self.cut[value, room, font] = fit(value, room, font, size)
                     value, drawn = cut, width(cut, font, size)
-                run.show(left + column_width - PAD - drawn if numeric else left + PAD, baseline, value, font, size)
+                x = left + column_width - PAD - drawn if numeric else left + PAD
+                run.show(x, baseline, visual(value), font, size)
         run.end()
         return top - len(lines) * height
 

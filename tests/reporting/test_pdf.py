@@ -5,6 +5,7 @@ import datetime as dt
 import itertools
 import re
 from collections import defaultdict
+from html import unescape
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -12,9 +13,19 @@ from reportlab.lib.pagesizes import A4, landscape
 
 from backoffice.roles import FINANCE
 from refunds import services as refunds
+from reporting import admin_views
 from reporting.pdf import MARGIN, TextRun, width
 from tests.reporting.conftest import at, sell
-from tests.reporting.helpers import REPORT_MODELS, cents, local_midnight, pdf_pages, pdf_reader, report_url, sql
+from tests.reporting.helpers import (
+    REPORT_MODELS,
+    cents,
+    local_midnight,
+    pdf_pages,
+    pdf_reader,
+    read_csv,
+    report_url,
+    sql,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -124,6 +135,8 @@ def test_money_is_right_aligned_and_long_text_is_cut_visibly_inside_its_column(n
 def test_accents_right_to_left_text_and_emoji_are_printed(network, agents, client):
     day = dt.date(2020, 11, 10)
     sell(network[0], agent=agents["carl"], now=at(day, 9), method="card", reference="Réf. Œuvre ß 😀 שלום مرحبا 中")
+    long_hebrew = "ראשון " + "מילה " * 40 + "אחרון"
+    sell(network[0], agent=agents["carl"], now=at(day, 10), method="card", reference=long_hebrew)
     finance = User.objects.create_user("elodie", password="x", is_staff=True, first_name="Élodie", last_name="Brûlé")
     finance.groups.add(Group.objects.get(name=FINANCE))
     client.force_login(finance)
@@ -132,3 +145,42 @@ def test_accents_right_to_left_text_and_emoji_are_printed(network, agents, clien
     # A character the font lacks is marked, never an empty box; right-to-left words are drawn right to left,
     # so that they read (and copy) in their own order.
     assert "Réf. Œuvre ß \ufffd שלום مرحبا" in page and page.count("\ufffd") == 2
+    # Cut where its column ends, a right-to-left text keeps its beginning.
+    assert "ראשון מילה" in page and "אחרון" not in page
+
+
+def test_a_file_too_large_to_make_while_the_user_waits_is_refused_and_the_csv_offered(
+    network, agents, client, settings, monkeypatch
+):
+    day = dt.date(2020, 11, 10)
+    for bucket in (network[0], network[6]):  # CDG-LHR and CDG-FCO: two rows by route
+        sell(bucket, agent=agents["carl"], now=at(day, 9), passengers=3)
+    settings.REPORT_PDF_MAX_ROWS, settings.REPORT_XLSX_MAX_ROWS = 5, 1
+
+    def no_file(**_kwargs):
+        raise AssertionError("a file was made")
+
+    monkeypatch.setattr(admin_views, "report_pdf", no_file)
+    monkeypatch.setattr(admin_views, "xlsx_file", no_file)
+    client.force_login(agents["fay"])
+    cases = [
+        ("listing_pdf", "This report has 6 rows: a PDF is made while you wait for at most 5.", 6),
+        ("xlsx", "This report has 2 rows: an Excel file is made while you wait for at most 1.", 2),
+    ]
+    for part, message, rows in cases:
+        response = client.get(report_url("sales", part, date_from=day, date_to=day))
+        assert response.status_code == 200 and response["Content-Type"].startswith("text/html"), part
+        assert not response.has_header("Content-Disposition"), part
+        html = response.content.decode()
+        assert message in html, part
+        assert "Narrow the range or the filters, or download the CSV, which has every row." in html
+        (csv_url,) = re.findall(r'<a href="([^"]+)"[^>]*>Download the CSV</a>', html)
+        csv_url = unescape(csv_url)
+        assert csv_url.startswith(report_url("sales", part.replace("pdf", "csv").replace("xlsx", "csv")) + "?")
+        assert len(read_csv(client.get(csv_url))) == rows, part
+
+    # At the limit the file is made.
+    monkeypatch.undo()
+    settings.REPORT_PDF_MAX_ROWS = 6
+    pages = pdf_pages(client.get(report_url("sales", "listing_pdf", date_from=day, date_to=day)))
+    assert len(TICKET_NUMBER.findall(" ".join(pages))) == 6
