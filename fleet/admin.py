@@ -24,7 +24,6 @@ from fleet.models import AircraftType, Airport, City, Flight, ScheduleLine
 from fleet.timezones import format_local, format_local_time, local_to_utc, to_local
 from sales.admin import FareBucketInline
 from sales.documents import passenger_manifest_csv, passenger_manifest_pdf
-from sales.services import open_sales
 
 
 @admin.register(City)
@@ -339,8 +338,6 @@ class FlightAdmin(HistoryModelAdmin):
     def save_model(self, request, obj, form, change):
         # A refusal (capacity below the seats sold, read under the lock) comes back on the form.
         services.save_flight(flight=obj, user=request.user)
-        if not change:
-            open_sales(flights=[obj], user=request.user)
 
     @display(description=_("flight"), ordering="number")
     def designator_display(self, obj):

@@ -8,7 +8,6 @@ import re
 
 from django.conf import settings
 from django.contrib import messages
-from django.db import transaction
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -208,29 +207,17 @@ class NewBookingView(CounterView):
             )
             for form in passengers.forms
         ]
-        agent = self.request.user
-        pay_now = data["then"] == ContactForm.PAY_NOW
-        # Pay now: booking, payment and tickets stand or fall together.
-        with transaction.atomic():
-            booking = services.book(
-                segments=self.segments,
-                passengers=requests,
-                contact_name=data["contact_name"],
-                contact_email=data["contact_email"],
-                contact_phone=data["contact_phone"],
-                agent=agent,
-                hold=not pay_now,
-            )
-            if pay_now:
-                services.take_payment(
-                    booking=booking,
-                    amount=booking.total_amount,
-                    method=data["method"],
-                    reference=data["reference"],
-                    agent=agent,
-                )
-                services.issue_tickets(booking=booking, agent=agent)
-        return booking
+        sale = {
+            "segments": self.segments,
+            "passengers": requests,
+            "contact_name": data["contact_name"],
+            "contact_email": data["contact_email"],
+            "contact_phone": data["contact_phone"],
+            "agent": self.request.user,
+        }
+        if data["then"] == ContactForm.PAY_NOW:
+            return services.pay_now(**sale, method=data["method"], reference=data["reference"])
+        return services.book(**sale)
 
     @staticmethod
     def _attach(error, passengers, contact):

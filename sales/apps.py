@@ -11,8 +11,14 @@ class SalesConfig(AppConfig):
         from django.contrib import admin
 
         from backoffice.related_history import register_related_history
+        from fleet.models import Flight
+        from fleet.signals import flights_created
+        from sales import services
         from sales.flight_admin import add_to_flight_page
         from sales.models import Booking, Passenger, Payment, Ticket
+
+        # Every new flight, however fleet writes it, goes on sale with its route's fares.
+        flights_created.connect(services.open_sales_of_new_flights, sender=Flight, dispatch_uid="sales.open_sales")
 
         # The admin has discovered every app's admin module by now (django.contrib.admin is ready first).
         add_to_flight_page(admin.site)

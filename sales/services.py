@@ -247,9 +247,8 @@ def quote_booking(*, segments, passenger_types, now=None):
 def book(*, segments, passengers, contact_name, contact_email, contact_phone, agent, hold=True, now=None):
     """Take a seat for every passenger on every flight, or none.
 
-    The booking is `held` until paid; with `hold=False` the caller takes the
-    payment and issues the tickets in the same transaction (pay now), which
-    is also the only way to sell within two hours of departure.
+    The booking is `held` until paid. `pay_now` books with `hold=False`, then takes
+    the payment and issues the tickets in the same transaction.
     """
     now = now or timezone.now()
     people = _clean_passengers(passengers)
@@ -287,6 +286,28 @@ def book(*, segments, passengers, contact_name, contact_email, contact_phone, ag
         now=now,
         user=agent,
     )
+    return booking
+
+
+@sales_operation
+def pay_now(*, segments, passengers, contact_name, contact_email, contact_phone, method, reference="", agent, now=None):
+    """Book, take the whole payment and issue the tickets: one transaction, all of it or nothing.
+
+    The only way to sell within two hours of departure, where a hold would end before it starts.
+    """
+    booking = book(
+        segments=segments,
+        passengers=passengers,
+        contact_name=contact_name,
+        contact_email=contact_email,
+        contact_phone=contact_phone,
+        agent=agent,
+        hold=False,
+        now=now,
+    )
+    take_payment(booking=booking, amount=booking.total_amount, method=method, reference=reference, agent=agent, now=now)
+    issue_tickets(booking=booking, agent=agent, now=now)
+    booking.refresh_from_db()
     return booking
 
 
@@ -832,6 +853,11 @@ def route_fare_table(routes=None):
     for fare in fares:
         table.setdefault((fare.origin_id, fare.destination_id), []).append(fare)
     return table
+
+
+def open_sales_of_new_flights(sender, *, flights, user, **kwargs):
+    """Receiver of fleet's `flights_created` (connected in `SalesConfig.ready`): new flights go on sale."""
+    open_sales(flights=flights, user=user, new=True)
 
 
 def open_sales(*, flights, user, table=None, new=False):
