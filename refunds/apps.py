@@ -25,3 +25,4 @@ class RefundsConfig(AppConfig):
         plugins.provide("can_cancel_flight", services.can_cancel_flight)
         plugins.provide("can_request_refund", services.can_request_refund)
         plugins.provide("can_refund_booking", services.can_refund_booking)
+        plugins.provide("can_void", services.can_void)

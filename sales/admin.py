@@ -97,7 +97,7 @@ class BookingAdmin(HistoryModelAdmin):
         return selectors.booking_search(queryset, search_term), False
 
     def get_urls(self):
-        from refunds.admin_views import CancelFlightView, RefundQuoteView
+        from refunds.admin_views import CancelFlightView, RefundQuoteView, VoidTicketView
 
         view = self.admin_site.admin_view
 
@@ -112,7 +112,7 @@ class BookingAdmin(HistoryModelAdmin):
             counter(admin_views.IssueTicketsView, "issue", "<int:booking_id>/issue/"),
             counter(admin_views.CancelBookingView, "cancel", "<int:booking_id>/cancel/"),
             counter(admin_views.CancelTicketView, "cancel_ticket", "<int:booking_id>/tickets/<int:ticket_id>/cancel/"),
-            counter(admin_views.VoidTicketView, "void_ticket", "<int:booking_id>/tickets/<int:ticket_id>/void/"),
+            counter(VoidTicketView, "void_ticket", "<int:booking_id>/tickets/<int:ticket_id>/void/"),
             counter(admin_views.ReceiptView, "receipt", "<int:booking_id>/receipt.pdf"),
             counter(admin_views.FlightDepartureView, "departure", "flights/<int:flight_id>/departure/"),
             counter(CancelFlightView, "cancel_flight", "flights/<int:flight_id>/cancel/"),

@@ -517,24 +517,6 @@ def business_today(now=None):
     return timezone.localdate(now or timezone.now())
 
 
-@sales_operation
-def void_ticket(*, ticket, agent, now=None):
-    """Void a ticket issued today (business day) for a flight that has not left: full refund, no fee.
-
-    Returns the tickets voided: this one and its lap infant's on the same flight.
-    """
-    now = now or timezone.now()
-    booking = _locked_booking(ticket.booking_id)
-    ticket = Ticket.objects.select_for_update().select_related("flight", "passenger").get(pk=ticket.pk)
-    can_void(ticket, now=now).check()
-    # The infant on this passenger's lap cannot fly alone: their ticket on this flight is voided too.
-    voided = [ticket, *lap_infant_tickets(ticket, status=Ticket.Status.OPEN)]
-    close_tickets(voided, Ticket.Status.VOID, agent)
-    if not booking.tickets.filter(status__in=[Ticket.Status.OPEN, Ticket.Status.HELD]).exists():
-        _save(booking, agent, status=Booking.Status.CANCELLED)
-    return voided
-
-
 # --- What is allowed now --------------------------------------------------
 #
 # One `can_*` function per operation (backoffice/rules.py): the operation calls it under its
@@ -662,24 +644,6 @@ def can_cancel_seat(ticket, *, booking, tickets):
                 "issue its tickets, then refund the seat."
             )
         )
-    return ALLOWED
-
-
-def can_void(ticket, *, now=None):
-    now = now or timezone.now()
-    if ticket.status != Ticket.Status.OPEN:
-        return refuse(
-            TicketNotChangeable(f"Ticket {ticket} is {ticket.get_status_display().lower()}: it cannot be voided.")
-        )
-    if timezone.localdate(ticket.issued_at) != business_today(now):
-        return refuse(
-            TicketNotChangeable(
-                f"Ticket {ticket} was issued on {timezone.localdate(ticket.issued_at):%d %b %Y}: only tickets issued "
-                "today can be voided; refund it instead."
-            )
-        )
-    if ticket.flight.status != Flight.Status.SCHEDULED or ticket.flight.scheduled_departure <= now:
-        return refuse(TicketNotChangeable(f"{ticket.flight} has left: ticket {ticket} cannot be voided."))
     return ALLOWED
 
 

@@ -197,26 +197,6 @@ def test_cancel_one_ticket_reprices_the_booking(economy, book_on, counter_user):
     assert counts(economy.flight, economy) == (1, 1)
 
 
-def test_void_same_day_releases_seat_and_refuses_flown(economy, book_on, counter_user):
-    booking = book_on(economy)
-    services.take_payment(booking=booking, amount=booking.total_amount, method="cash", agent=counter_user)
-    (ticket,) = services.issue_tickets(booking=booking, agent=counter_user)
-    services.void_ticket(ticket=ticket, agent=counter_user)
-    ticket.refresh_from_db()
-    assert ticket.status == "void"
-    assert counts(economy.flight, economy) == (0, 0)
-    with pytest.raises(TicketNotChangeable, match="cannot be voided"):
-        services.void_ticket(ticket=ticket, agent=counter_user)
-
-
-def test_void_refused_the_next_business_day(economy, book_on, counter_user):
-    booking = book_on(economy)
-    services.take_payment(booking=booking, amount=booking.total_amount, method="cash", agent=counter_user)
-    (ticket,) = services.issue_tickets(booking=booking, agent=counter_user)
-    with pytest.raises(TicketNotChangeable, match="only tickets issued today"):
-        services.void_ticket(ticket=ticket, agent=counter_user, now=timezone.now() + dt.timedelta(days=1))
-
-
 def test_expired_hold_releases_seats_and_refuses_payment(economy, book_on, counter_user):
     booking = book_on(economy, passengers=adults(2))
     later = booking.hold_deadline + dt.timedelta(minutes=1)
