@@ -5,6 +5,7 @@ reached through a confirmation page.
 """
 
 import re
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib import messages
@@ -360,47 +361,80 @@ class ReceiptView(AdminPageView, View):
         return response
 
 
+@dataclass(frozen=True)
+class Button:
+    """A button (or, under a ticket's status, a link) of the booking page."""
+
+    label: str
+    url: str
+    variant: str = "default"
+    icon: str | None = None
+
+
+@dataclass
+class BookingPagePart:
+    """What an app above sales adds to the booking page (`backoffice.plugins.contribute("booking_page", ...)`).
+
+    The refunds app adds Refund and Void to tickets, "Cancel and refund" to the booking, and each
+    ticket's refund under its status (refunds/booking_admin.py).
+    """
+
+    buttons: list = field(default_factory=list)
+    ticket_buttons: dict = field(default_factory=dict)  # ticket id: [Button]
+    ticket_notes: dict = field(default_factory=dict)  # ticket id: [Button], shown as links
+
+
 def booking_page_context(request, booking):
     """What the booking page shows: read in a fixed number of queries.
 
-    Which buttons it offers is asked of the services (and of the refunds app, which plugs its rules in).
+    Each button is offered when its service would accept the press (the service's `can_*` rule); the
+    apps above sales add theirs (`BookingPagePart`).
     """
     booking = selectors.booking_page(booking.pk)
     now = timezone.now()
     user = request.user
     can_act = user.has_perm("sales.change_booking")
-    may_refund = can_act and user.has_perm("refunds.add_refund")
     all_tickets = list(booking.tickets.all())
+    parts = plugins.gather("booking_page", request, booking, tickets=all_tickets, now=now)
     tickets = []
     for ticket in all_tickets:
         flight = ticket.flight
-        # The live refund, or else the last one rejected: a surrendered ticket says why it has no refund.
-        refunds = sorted(ticket.refunds.all(), key=lambda r: (r.status != "rejected", r.requested_at), reverse=True)
+        buttons = []
+        if can_act and services.can_cancel_seat(ticket, booking=booking, tickets=all_tickets):
+            url = reverse("admin:sales_booking_cancel_ticket", args=[booking.pk, ticket.pk])
+            buttons.append(Button(_("Cancel seat"), url))
         tickets.append(
             {
                 "ticket": ticket,
                 "departs": format_local(flight.scheduled_departure, flight.origin.time_zone),
                 "arrives": format_local(flight.scheduled_arrival, flight.destination.time_zone),
-                "refund": refunds[0] if refunds else None,
-                "can_refund": may_refund and plugins.ask("can_request_refund", ticket, now=now),
-                "can_cancel": can_act and services.can_cancel_seat(ticket, booking=booking, tickets=all_tickets),
-                "can_void": may_refund and plugins.ask("can_void", ticket, now=now),
+                "buttons": buttons + [b for part in parts for b in part.ticket_buttons.get(ticket.pk, [])],
+                "notes": [note for part in parts for note in part.ticket_notes.get(ticket.pk, [])],
             }
         )
-    hold_deadline = services.current_hold_deadline(booking)
+    buttons = []
+    if can_act and user.has_perm("sales.add_payment") and services.can_take_payment(booking, now=now):
+        buttons.append(Button(_("Take payment"), _booking_url("pay", booking), variant="primary", icon="payments"))
+    if can_act and services.can_issue(booking, tickets=all_tickets, now=now):
+        buttons.append(
+            Button(_("Issue tickets"), _booking_url("issue", booking), variant="primary", icon="airplane_ticket")
+        )
+    if can_act and services.can_cancel_booking(booking):
+        buttons.append(Button(_("Cancel booking"), _booking_url("cancel", booking), variant="danger", icon="cancel"))
     return {
         "booking": booking,
+        "buttons": buttons + [b for part in parts for b in part.buttons],
         "tickets": tickets,
         "passengers": list(booking.passengers.all()),
         "payments": list(booking.payments.all()),
         "currency": settings.CURRENCY,
         "amount_due": services.amount_due(booking),
-        "hold_deadline": hold_deadline,
-        "can_pay": can_act and user.has_perm("sales.add_payment") and services.can_take_payment(booking, now=now),
-        "can_issue": can_act and services.can_issue(booking, tickets=all_tickets, now=now),
-        "can_cancel": can_act and services.can_cancel_booking(booking),
-        "can_refund_booking": may_refund and plugins.ask("can_refund_booking", booking, tickets=all_tickets, now=now),
+        "hold_deadline": services.current_hold_deadline(booking),
     }
+
+
+def _booking_url(name, booking):
+    return reverse(f"admin:sales_booking_{name}", args=[booking.pk])
 
 
 class FlightDepartureView(AdminPageView, TemplateView):
