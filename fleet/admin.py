@@ -457,7 +457,14 @@ class ScheduleLineAdmin(ImportMixin, HistoryModelAdmin):
         if isinstance(e, FleetError):
             form.add_error("import_file", str(e))
         else:
-            super().add_data_read_fail_error_to_form(form, e)
+            # A damaged file (a spreadsheet whose XML is broken, a zip that is not one): say so in words.
+            form.add_error(
+                "import_file",
+                _(
+                    "This file cannot be read: it is damaged, or not the kind of file its name says "
+                    "(.xlsx, .csv or .ssim). Save it again from the spreadsheet program, or export it as CSV."
+                ),
+            )
 
     @admin.display(description=_("flight"), ordering="number")
     def designator(self, obj):

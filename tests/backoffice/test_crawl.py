@@ -72,11 +72,11 @@ NEEDS = {
     "refunds_refund_reject": {"refunds.decide_refund"},
     "refunds_refund_pay": {"refunds.pay_refund"},
     "auth_user_password_change": {"auth.change_user"},
-    # Each report's listing and the CSV exports of both: the report's own permission.
+    # Each report's listing and the exports of both: the report's own permission.
     **{
         f"reporting_{report}_{part}": {f"reporting.view_{report}"}
         for report in ("salesreport", "refundreport", "cashupreport", "loadfactorreport")
-        for part in ("csv", "xlsx", "listing", "listing_csv", "listing_xlsx")
+        for part in ("csv", "xlsx", "pdf", "listing", "listing_csv", "listing_xlsx", "listing_pdf")
     },
 }
 # Pages no link leads to, and why: the crawl asks for them directly (as every role).
