@@ -61,8 +61,6 @@ NEEDS = {
     "sales_booking_refund": {"sales.change_booking", "refunds.add_refund"},
     "sales_booking_refund_ticket": {"sales.change_booking", "refunds.add_refund"},
     "sales_booking_receipt": {"sales.view_booking"},
-    "sales_booking_departure": {"sales.change_booking"},
-    "sales_booking_cancel_flight": {"fleet.change_flight"},
     "fleet_flight_departure": {"sales.change_booking"},
     "fleet_flight_cancel_flight": {"fleet.change_flight"},
     "fleet_flight_book_on_this_flight": {"sales.add_booking"},
@@ -86,8 +84,6 @@ NOT_LINKED = {
     "logout": "a POST that ends the session: never opened",
     "view_on_site": "no model has a public page (SHOW_VIEW_ON_SITE is off)",
     "fleet_scheduleline_process_import": "the import form POSTs its file there (a GET is 405)",
-    "sales_booking_cancel_flight": "the flight page's Cancel flight redirects there",
-    "sales_booking_departure": "the flight page's Departure action redirects there",
 }
 # Pages that only take a POST: a GET is 405 for everyone logged in, whatever the role.
 POST_ONLY = {"fleet_scheduleline_process_import"}
