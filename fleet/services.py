@@ -8,8 +8,10 @@ import airportsdata
 from django.db import transaction
 
 from backoffice.history import bulk_create_with_history
-from fleet.exceptions import CapacityBelowSeatsSold, UnknownAirport
+from backoffice.rules import ALLOWED, refuse
+from fleet.exceptions import CapacityBelowSeatsSold, FlightNotChangeable, UnknownAirport
 from fleet.models import AircraftType, Airport, City, Flight
+from fleet.signals import flights_created
 from fleet.timezones import local_to_utc
 
 
@@ -115,24 +117,36 @@ def lock_flight(flight_id):
     return Flight.objects.select_for_update().get(pk=flight_id)
 
 
+def can_change_flight(flight):
+    """A flight that left or was cancelled is a record, no longer a plan: nobody edits it."""
+    if flight.pk and flight.status != Flight.Status.SCHEDULED:
+        return refuse(
+            FlightNotChangeable(f"{flight} is {flight.get_status_display().lower()}: it can no longer be changed.")
+        )
+    return ALLOWED
+
+
 @transaction.atomic
 def save_flight(*, flight, user):
     """Create or change a flight.
 
-    Seats sold move under the booking services' locks, never from this form:
-    the current count is read under the row lock and kept, and capacity may
-    not go below it.
+    Seats sold move under the booking services' locks, never from here: the
+    current count is read under the row lock and kept, and capacity may not go
+    below it. A new flight is announced (`fleet.signals.flights_created`): sales
+    puts it on sale with its route's fares, in this same transaction.
     """
-    if flight.pk:
+    new = flight.pk is None
+    if not new:
         current = lock_flight(flight.pk)
+        can_change_flight(current).check()
         flight.seats_sold = current.seats_sold
     if flight.capacity is not None and flight.capacity < flight.seats_sold:
-        raise CapacityBelowSeatsSold(
-            f"Capacity cannot go below the {flight.seats_sold} seats already sold on {flight}."
-        )
+        raise CapacityBelowSeatsSold(f"Capacity cannot go below the {flight.seats_sold} seats already sold.")
     flight.full_clean()
     _set_history_user(flight, user)
     flight.save()
+    if new:
+        flights_created.send(sender=Flight, flights=[flight], user=user)
     return flight
 
 
@@ -173,7 +187,8 @@ class PlannedLeg:
 def create_flights(*, legs, user):
     """Create the planned legs that do not exist yet, with history; returns how many were created.
 
-    Local times become UTC per date with each airport's own zone.
+    Local times become UTC per date with each airport's own zone. The new flights are announced
+    (`flights_created`), as `save_flight` announces one.
     """
     legs = list(legs)
     if not legs:
@@ -203,7 +218,8 @@ def create_flights(*, legs, user):
             capacity=leg.capacity or leg.aircraft_type.total_seats,
         )
         new.append(flight)
-    bulk_create_with_history(new, Flight, batch_size=2000, user=user)
+    new = bulk_create_with_history(new, Flight, batch_size=2000, user=user)
+    flights_created.send(sender=Flight, flights=new, user=user)
     return len(new)
 
 

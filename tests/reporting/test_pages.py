@@ -49,8 +49,8 @@ def test_a_table_cell_reads_as_display_writes_it():
     from decimal import Decimal
     from zoneinfo import ZoneInfo
 
-    from reporting.admin_views import cell_writer, display
-    from reporting.reports import COUNT, DAYS, MONEY, PERCENT, TEXT, TIME, Column
+    from reporting.admin_views import cell_writer
+    from reporting.reports import CODE, COUNT, DAYS, MONEY, PERCENT, TEXT, TIME, Column, display
 
     samples = {
         MONEY: [Decimal("-1234.5"), Decimal("0.00")],
@@ -59,6 +59,7 @@ def test_a_table_cell_reads_as_display_writes_it():
         DAYS: [Decimal("2.5")],
         TIME: [dt.datetime(2021, 1, 2, 3, 4, tzinfo=ZoneInfo("Europe/Paris"))],
         TEXT: ["<b>Zoë & 'co'</b>", 7],
+        CODE: ["CDG-LHR"],
     }
     for kind, values in samples.items():
         for wraps in (False, True):
