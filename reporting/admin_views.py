@@ -81,7 +81,8 @@ CELL_TEXT = {
 
 def cell_writer(column):
     """How a column's cells are written in the page's table: `display`'s text in its <td>, in one step."""
-    tag = '<td class="num">' if column.numeric else '<td class="bo-wraps">' if column.wraps else "<td>"
+    wraps = column.wraps and column.kind not in CELL_TEXT  # only text wraps (display: a time never does)
+    tag = '<td class="num">' if column.numeric else '<td class="bo-wraps">' if wraps else "<td>"
     empty = ('<td class="num">' if column.numeric else "<td>") + "</td>"
     # Numbers and times are digits, separators and month names: only text is escaped.
     text = CELL_TEXT.get(column.kind) or (lambda value: html.escape(str(value)))
