@@ -17,6 +17,7 @@ from unfold.widgets import UnfoldAdminSplitDateTimeWidget
 from backoffice import plugins
 from backoffice.admin_base import HistoryModelAdmin
 from backoffice.admin_filters import AutocompleteSelectFilter, DateRangeFilter
+from backoffice.uploads import UploadUnavailable, uploads_of
 from fleet import selectors, services
 from fleet.exceptions import FleetError
 from fleet.imports import SCHEDULE_FORMATS, ScheduleConfirmForm, ScheduleImportForm, ScheduleImportResource
@@ -219,19 +220,7 @@ class FlightForm(forms.ModelForm):
         if cleaned.get("capacity") is None and aircraft_type:
             cleaned["capacity"] = aircraft_type.total_seats
             self.instance.capacity = aircraft_type.total_seats
-        capacity = cleaned.get("capacity")
-        if self.instance.pk and capacity is not None:
-            # Read seats sold under the row lock; the admin's transaction keeps it until saved.
-            current = services.lock_flight(self.instance.pk)
-            self.instance.seats_sold = current.seats_sold
-            if capacity < current.seats_sold:
-                self.add_error(
-                    "capacity",
-                    ValidationError(
-                        _("Capacity cannot go below the %(sold)s seats already sold."),
-                        params={"sold": current.seats_sold},
-                    ),
-                )
+        # Whether the capacity still holds the seats sold is the service's to say, under the row lock.
         return cleaned
 
 
@@ -311,8 +300,7 @@ class FlightAdmin(HistoryModelAdmin):
         return response
 
     def has_change_permission(self, request, obj=None):
-        # A flight that left or was cancelled is a record, no longer a plan.
-        if obj is not None and obj.status != Flight.Status.SCHEDULED:
+        if obj is not None and not services.can_change_flight(obj):
             return False
         return super().has_change_permission(request, obj)
 
@@ -350,7 +338,7 @@ class FlightAdmin(HistoryModelAdmin):
         return selectors.flight_search(queryset, search_term), False
 
     def save_model(self, request, obj, form, change):
-        # The form locked the row and checked capacity in this same transaction.
+        # A refusal (capacity below the seats sold, read under the lock) comes back on the form.
         services.save_flight(flight=obj, user=request.user)
         if not change:
             open_sales(flights=[obj], user=request.user)
@@ -478,10 +466,20 @@ class ScheduleLineAdmin(ImportMixin, HistoryModelAdmin):
             kwargs["create_aircraft_types"] = may_create
         return kwargs
 
+    def import_action(self, request, **kwargs):
+        # The upload is kept under a name signed for this user (backoffice/uploads.py).
+        with uploads_of(request.user):
+            return super().import_action(request, **kwargs)
+
     def process_import(self, request, **kwargs):
-        # A second click on "Confirm", or a tampered form, finds no uploaded file: say so.
+        # A second click on "Confirm" finds no uploaded file, and a name that is not this user's
+        # upload finds none either: say so.
         try:
-            return super().process_import(request, **kwargs)
+            with uploads_of(request.user):
+                return super().process_import(request, **kwargs)
+        except UploadUnavailable:
+            messages.error(request, _("This upload is no longer available (already imported?). Upload the file again."))
+            return redirect("admin:fleet_scheduleline_import")
         except (ValueError, IndexError, OSError, FleetError):
             messages.error(request, _("This upload is no longer available (already imported?). Upload the file again."))
             return redirect("admin:fleet_scheduleline_import")
