@@ -9,8 +9,9 @@ runs `manage.py migrate` then `manage.py demo` there as bin/demo does, and print
 wall-clock seconds and CPU seconds (user + system of the child), the demo's own count line and the
 machine's load average before and after. The target (issue 9): the whole load under 60 s.
 
-On a machine shared with other work the wall clock stretches with the load while the CPU seconds
-barely move: read both, with the load average.
+Both steps run on one core, so on an idle machine the wall clock is the CPU time; on a machine shared
+with other work the wall clock stretches with the load while the CPU seconds barely move: read both,
+with the load average.
 """
 
 import argparse
@@ -61,8 +62,9 @@ def main():
             print(f"  both     {migrate_wall + demo_wall:6.1f} s wall  {migrate_cpu + demo_cpu:6.1f} s CPU")
             print("  " + out.splitlines()[0])
             print(f"  after: {load_average()}")
-            verdict = "under" if migrate_wall + demo_wall < TARGET else "OVER"
-            print(f"  the whole load, migrate included: {verdict} the {TARGET} s target on the wall clock")
+            for what, seconds in (("wall clock", migrate_wall + demo_wall), ("CPU", migrate_cpu + demo_cpu)):
+                verdict = "under" if seconds < TARGET else "OVER"
+                print(f"  the whole load, migrate included: {verdict} the {TARGET} s target in {what}")
 
 
 if __name__ == "__main__":

@@ -62,6 +62,7 @@ def check_network(today):
         **dict.fromkeys(COUNTER_AGENTS - {"counter"}, "Counter staff"),
         "nadia": "Finance",
     }
+    assert all(User.objects.get(username=name).check_password(f"{name}-demo-2026") for name in ("clara", "nadia"))
     # Every row the set-up wrote names the system account, the day before the history starts.
     created = Flight.history.filter(history_type="+")
     assert set(created.values_list("history_user__username", flat=True)) == {"system"}
