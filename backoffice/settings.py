@@ -65,6 +65,11 @@ CURRENCY = os.environ.get("CURRENCY", "EUR")
 # "Today", business days and every report use this zone.
 BUSINESS_TIME_ZONE = os.environ.get("BUSINESS_TIME_ZONE", "Europe/Paris")
 HOLD_DURATION_HOURS = int(os.environ.get("HOLD_DURATION_HOURS", "24"))
+# The most rows a report's PDF or Excel file is made for while the user waits; above, the page offers the CSV
+# (streamed, any size). bench/report_pdf.py: 10,000 rows take about 3.5 s of CPU as PDF, 25,000 about 15 s as
+# Excel (openpyxl, 0.6 ms a row), both well inside gunicorn's 30 s worker timeout (docs/decisions.md).
+REPORT_PDF_MAX_ROWS = int(os.environ.get("REPORT_PDF_MAX_ROWS", "10000"))
+REPORT_XLSX_MAX_ROWS = int(os.environ.get("REPORT_XLSX_MAX_ROWS", "25000"))
 MONEY_PLACES = Decimal("0.01")
 
 if len(AIRLINE_CODE) != 2 or not AIRLINE_CODE.isalnum() or AIRLINE_CODE != AIRLINE_CODE.upper():
@@ -116,6 +121,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A password set by someone else: its owner chooses their own before anything else.
+    "backoffice.middleware.password_change_first",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records request.user as the acting user on every history row.
     "simple_history.middleware.HistoryRequestMiddleware",

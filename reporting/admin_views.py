@@ -1,4 +1,4 @@
-"""Report pages and their CSV exports, inside the admin.
+"""Report pages and their exports (CSV, Excel, PDF), inside the admin.
 
 A report is read from the query string: the same parameters show the page and
 export it. Bad parameters come back as messages on the form, never as an error
@@ -7,6 +7,7 @@ page; a user who may not run a report, or asks for someone else's drawer, gets 4
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import FileResponse, QueryDict, StreamingHttpResponse
 from django.urls import reverse
@@ -18,8 +19,9 @@ from django.views.generic import TemplateView
 from unfold.views import UnfoldModelAdminViewMixin
 
 from reporting.exports import FLAVOURS, XLSX_CONTENT_TYPE, csv_stream, xlsx_file
+from reporting.pdf import report_pdf
 from reporting.periods import Grouping
-from reporting.reports import COUNT, DAYS, MONEY, PERCENT, TIME
+from reporting.reports import display
 
 LISTING_PAGE_SIZE = 100
 BY = {
@@ -64,28 +66,6 @@ class Heading:
             "when": date_format(self.run_at, "j M Y H:i T"),
             "zone": self.time_zone,
         }
-
-
-@dataclass(frozen=True)
-class Cell:
-    text: str
-    numeric: bool
-    wraps: bool = False
-
-
-def display(value, column):
-    """A value as the page shows it."""
-    if value is None or value == "":
-        return Cell("", column.numeric)
-    if column.kind == MONEY:
-        return Cell(f"{value:,.2f}", True)
-    if column.kind == TIME:
-        return Cell(f"{value:%d %b %Y %H:%M}", False)
-    if column.kind in (PERCENT, DAYS):
-        return Cell(f"{value}", True)
-    if column.kind == COUNT:
-        return Cell(f"{value:,}", True)
-    return Cell(str(value), False, column.wraps)
 
 
 class ReportView(UnfoldModelAdminViewMixin, TemplateView):
@@ -141,7 +121,13 @@ class ReportView(UnfoldModelAdminViewMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         form = self.get_form()
-        context.update(report=self.report, form=form, listing=self.listing, form_error=kwargs.get("form_error"))
+        context.update(
+            report=self.report,
+            form=form,
+            listing=self.listing,
+            form_error=kwargs.get("form_error"),
+            too_large=kwargs.get("too_large"),
+        )
         if not form.is_valid() or context["form_error"]:
             return context
         export = "listing_" if self.listing else ""
@@ -150,6 +136,7 @@ class ReportView(UnfoldModelAdminViewMixin, TemplateView):
             csv_url=self.url(f"{export}csv", page=None, separator=None),
             csv_semicolon_url=self.url(f"{export}csv", page=None, separator="semicolon"),
             xlsx_url=self.url(f"{export}xlsx", page=None, separator=None),
+            pdf_url=self.url(f"{export}pdf", page=None, separator=None),
             other_url=self.url("" if self.listing else "listing", page=None, separator=None),
         )
         if self.listing:
@@ -174,9 +161,30 @@ class ReportView(UnfoldModelAdminViewMixin, TemplateView):
 
 
 class ReportExportView(ReportView):
-    """The same report as a file (`file_format` csv or xlsx); with bad parameters, the page with their messages."""
+    """The same report as a file (`file_format` csv, xlsx or pdf); with bad parameters, the page with their messages.
+
+    A PDF or an Excel file is made while the user waits, rows read and laid out before the first byte leaves:
+    above a number of rows (REPORT_PDF_MAX_ROWS, REPORT_XLSX_MAX_ROWS) the page says so and offers the CSV,
+    which streams any number of rows, rather than hold a worker for minutes.
+    """
 
     file_format = "csv"
+
+    def row_limit(self):
+        return {"pdf": settings.REPORT_PDF_MAX_ROWS, "xlsx": settings.REPORT_XLSX_MAX_ROWS}.get(self.file_format)
+
+    def too_large(self, count, limit):
+        message = {
+            "pdf": _(
+                "This report has %(rows)s rows: a PDF is made while you wait for at most %(limit)s. "
+                "Narrow the range or the filters, or download the CSV, which has every row."
+            ),
+            "xlsx": _(
+                "This report has %(rows)s rows: an Excel file is made while you wait for at most %(limit)s. "
+                "Narrow the range or the filters, or download the CSV, which has every row."
+            ),
+        }[self.file_format]
+        return message % {"rows": f"{count:,}", "limit": f"{limit:,}"}
 
     def get(self, request, *args, **kwargs):
         form = self.get_form()
@@ -187,15 +195,24 @@ class ReportExportView(ReportView):
             )
         if not form.is_valid():
             return self.render_to_response(self.get_context_data())
+        limit = self.row_limit()
         if self.listing:
             listing = self.report.listing(form)
             columns, rows, totals = listing.columns, listing.rows(), listing.totals
+            count = listing.queryset.count() if limit is not None else None
         else:
             table = self.report.summary(form)
             columns, rows, totals = table.columns, table.rows, table.totals
+            count = len(rows)
+        if limit is not None and count > limit:
+            return self.render_to_response(self.get_context_data(too_large=self.too_large(count, limit)))
         name = f"{self.report.slug}{'-list' if self.listing else ''}-{form.date_range.first}-{form.date_range.last}"
+        if self.file_format == "csv":
+            response = StreamingHttpResponse(csv_stream(columns, rows, flavour), content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+            return response
+        heading = self.heading(form)
         if self.file_format == "xlsx":
-            heading = self.heading(form)
             workbook = xlsx_file(
                 title=self.title,
                 heading=[heading.statement, heading.signature],
@@ -204,6 +221,12 @@ class ReportExportView(ReportView):
                 totals=totals,
             )
             return FileResponse(workbook, as_attachment=True, filename=f"{name}.xlsx", content_type=XLSX_CONTENT_TYPE)
-        response = StreamingHttpResponse(csv_stream(columns, rows, flavour), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-        return response
+        document = report_pdf(
+            airline=settings.AIRLINE_NAME,
+            title=self.title,
+            heading=[heading.statement, heading.signature],
+            columns=columns,
+            rows=rows,
+            totals=totals,
+        )
+        return FileResponse(document, as_attachment=True, filename=f"{name}.pdf", content_type="application/pdf")
