@@ -42,7 +42,7 @@ MAX_SEGMENTS = 8
 TITLES = ("MR", "MRS", "MS", "MISS", "MSTR", "DR")
 LOCATOR_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0, O, 1 or I
 # Counter sales close when check-in does (docs/decisions.md).
-SALES_CLOSE_BEFORE_DEPARTURE = dt.timedelta(minutes=45)
+SALES_CLOSE_BEFORE_DEPARTURE = dt.timedelta(minutes=settings.CHECK_IN_CLOSES_MINUTES)
 # A hold never runs past this point before the first departure (PRODUCT.md).
 HOLD_ENDS_BEFORE_DEPARTURE = dt.timedelta(hours=2)
 
@@ -200,6 +200,39 @@ def flight_sale_refusal(flight, *, now=None):
 def flight_on_sale(flight, *, now=None):
     """Scheduled and more than SALES_CLOSE_BEFORE_DEPARTURE before take-off."""
     return flight_sale_refusal(flight, now=now) is None
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    """Where a departure's check-in at the airport counter stands, read from the clock (docs/decisions.md).
+
+    `state` is one of CHECK_IN_STATES; `at` the local time it changes next (opening, closing), if any.
+    """
+
+    state: str
+    at: object = None
+
+
+CHECK_IN_STATES = ("not_open", "open", "closed", "departure_due", "departed", "cancelled")
+
+
+def check_in(flight, *, now=None):
+    """Not open yet, open, closed (with counter sales), departure due (the time has passed and nobody
+    recorded it), departed or cancelled."""
+    now = now or timezone.now()
+    if flight.status == Flight.Status.CANCELLED:
+        return CheckIn("cancelled")
+    if flight.status == Flight.Status.DEPARTED:
+        return CheckIn("departed")
+    opens = flight.scheduled_departure - dt.timedelta(hours=settings.CHECK_IN_OPENS_HOURS)
+    closes = flight.scheduled_departure - SALES_CLOSE_BEFORE_DEPARTURE
+    if now < opens:
+        return CheckIn("not_open", opens)
+    if now < closes:
+        return CheckIn("open", closes)
+    if now < flight.scheduled_departure:
+        return CheckIn("closed")
+    return CheckIn("departure_due")
 
 
 def _chosen_buckets(segments, now):
