@@ -295,6 +295,15 @@ def counter_section(user, *, today, now):
         for booking in holds
     ]
     tables = [
+        Table(
+            key="counter-holds",
+            title=_("My holds expiring today"),
+            headers=[_("Record locator"), _("Contact"), _("Hold deadline"), _("Balance due")],
+            rows=hold_rows,
+            url=holds_url,
+            link_text=_("All %(count)s in the bookings list") % {"count": holds_count},
+            empty=_("None of your holds expires today."),
+        ),
         departures_table(
             user,
             day,
@@ -304,15 +313,6 @@ def counter_section(user, *, today, now):
             title=_("Departures today %(where)s") % {"where": where},
             url=flights_url,
             show_origin=station is None,
-        ),
-        Table(
-            key="counter-holds",
-            title=_("My holds expiring today"),
-            headers=[_("Record locator"), _("Contact"), _("Hold deadline"), _("Balance due")],
-            rows=hold_rows,
-            url=holds_url,
-            link_text=_("All %(count)s in the bookings list") % {"count": holds_count},
-            empty=_("None of your holds expires today."),
         ),
     ]
     return Section("counter", _("At the counter"), subtitle, figures, tables)
