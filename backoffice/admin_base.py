@@ -2,12 +2,13 @@ import dataclasses
 import datetime as dt
 
 from django import forms
+from django.contrib import messages
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.contrib.admin.views.main import PAGE_VAR
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import ForeignKey
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone
 from django.utils.text import capfirst
@@ -17,6 +18,7 @@ from simple_history.models import DeletedObject
 from simple_history.template_utils import HistoricalRecordContextHelper
 from unfold.admin import ModelAdmin
 
+from backoffice.errors import DomainError
 from backoffice.related_history import related_history_sources
 
 
@@ -200,7 +202,71 @@ class CheckedHistoryViewMixin:
         return super().render_history_view(request, template, context, **kwargs)
 
 
-class HistoryModelAdmin(CheckedHistoryViewMixin, SimpleHistoryAdmin, ModelAdmin):
+def _same_record(refusal, instance):
+    record = refusal.record
+    return record is not None and type(record) is type(instance) and record.pk == instance.pk
+
+
+def _reporting(form_class, refusal, *, claims):
+    """The form class, with the service's refusal among its own errors when `claims(form)`."""
+
+    class RefusedForm(form_class):
+        def clean(self):
+            cleaned = super().clean()
+            if claims(self):
+                self.add_error(refusal.field if refusal.field in self.fields else None, str(refusal))
+            return cleaned
+
+    RefusedForm.__name__ = form_class.__name__
+    return RefusedForm
+
+
+class ServiceRefusalsOnTheForm:
+    """What the service refuses while the admin saves comes back on the form, as if the form had found it.
+
+    Forms check what was typed; the rules that depend on the database (capacity against the seats
+    sold, read under the row lock) are the services'. When `save_model` or `save_formset` raises a
+    `DomainError`, the admin's transaction is rolled back and the page is built again from the same
+    POST, with the refusal on the field it names: on the inline row it is about (`record`), else on
+    the main form.
+    """
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as refusal:
+            if request.method != "POST" or getattr(request, "service_refusal", None) is not None:
+                raise
+            request.service_refusal = refusal
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as refusal:
+            # Refused again, on a row the page no longer shows: say so above the form, written nothing.
+            messages.error(request, str(refusal))
+            return HttpResponseRedirect(request.get_full_path())
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        refusal = getattr(request, "service_refusal", None)
+        if refusal is None:
+            return form
+        inline_models = {inline.model for inline in self.get_inline_instances(request, obj)}
+        return _reporting(
+            form,
+            refusal,
+            claims=lambda f: type(refusal.record) not in inline_models or _same_record(refusal, f.instance),
+        )
+
+    def get_formsets_with_inlines(self, request, obj=None):
+        refusal = getattr(request, "service_refusal", None)
+        for formset, inline in super().get_formsets_with_inlines(request, obj):
+            if refusal is not None and type(refusal.record) is inline.model:
+                form = _reporting(formset.form, refusal, claims=lambda f: _same_record(refusal, f.instance))
+                formset = type(formset.__name__, (formset,), {"form": form})
+            yield formset, inline
+
+
+class HistoryModelAdmin(ServiceRefusalsOnTheForm, CheckedHistoryViewMixin, SimpleHistoryAdmin, ModelAdmin):
     """Unfold-styled admin with the record's history (and who made each change) one click away."""
 
     def add_view(self, request, form_url="", extra_context=None):

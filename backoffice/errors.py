@@ -2,15 +2,18 @@
 
 
 class DomainError(Exception):
-    """A refused operation; nothing was written. `field` names the input at fault, when there is one."""
+    """A refused operation; nothing was written. `field` names the input at fault, when there is one;
+    `record`, the record it is about when the operation saved several (one row of an admin inline)."""
 
     field = None
+    record = None
 
-    def __init__(self, message, *, field=None):
+    def __init__(self, message, *, field=None, record=None):
         super().__init__(message)
         self.message = message
         if field is not None:
             self.field = field
+        self.record = record
 
     def __str__(self):
         return self.message

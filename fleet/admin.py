@@ -219,19 +219,7 @@ class FlightForm(forms.ModelForm):
         if cleaned.get("capacity") is None and aircraft_type:
             cleaned["capacity"] = aircraft_type.total_seats
             self.instance.capacity = aircraft_type.total_seats
-        capacity = cleaned.get("capacity")
-        if self.instance.pk and capacity is not None:
-            # Read seats sold under the row lock; the admin's transaction keeps it until saved.
-            current = services.lock_flight(self.instance.pk)
-            self.instance.seats_sold = current.seats_sold
-            if capacity < current.seats_sold:
-                self.add_error(
-                    "capacity",
-                    ValidationError(
-                        _("Capacity cannot go below the %(sold)s seats already sold."),
-                        params={"sold": current.seats_sold},
-                    ),
-                )
+        # Whether the capacity still holds the seats sold is the service's to say, under the row lock.
         return cleaned
 
 
@@ -328,8 +316,7 @@ class FlightAdmin(HistoryModelAdmin):
         return response
 
     def has_change_permission(self, request, obj=None):
-        # A flight that left or was cancelled is a record, no longer a plan.
-        if obj is not None and obj.status != Flight.Status.SCHEDULED:
+        if obj is not None and not services.can_change_flight(obj):
             return False
         return super().has_change_permission(request, obj)
 
@@ -367,7 +354,7 @@ class FlightAdmin(HistoryModelAdmin):
         return selectors.flight_search(queryset, search_term), False
 
     def save_model(self, request, obj, form, change):
-        # The form locked the row and checked capacity in this same transaction.
+        # A refusal (capacity below the seats sold, read under the lock) comes back on the form.
         services.save_flight(flight=obj, user=request.user)
         if not change:
             open_sales(flights=[obj], user=request.user)

@@ -13,3 +13,7 @@ class UnknownAirport(FleetError):
 
 class CapacityBelowSeatsSold(FleetError):
     field = "capacity"
+
+
+class FlightNotChangeable(FleetError):
+    pass

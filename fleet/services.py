@@ -8,7 +8,8 @@ import airportsdata
 from django.db import transaction
 
 from backoffice.history import bulk_create_with_history
-from fleet.exceptions import CapacityBelowSeatsSold, UnknownAirport
+from backoffice.rules import ALLOWED, refuse
+from fleet.exceptions import CapacityBelowSeatsSold, FlightNotChangeable, UnknownAirport
 from fleet.models import AircraftType, Airport, City, Flight, StaffStation
 from fleet.timezones import local_to_utc
 
@@ -127,21 +128,29 @@ def lock_flight(flight_id):
     return Flight.objects.select_for_update().get(pk=flight_id)
 
 
+def can_change_flight(flight):
+    """A flight that left or was cancelled is a record, no longer a plan: nobody edits it."""
+    if flight.pk and flight.status != Flight.Status.SCHEDULED:
+        return refuse(
+            FlightNotChangeable(f"{flight} is {flight.get_status_display().lower()}: it can no longer be changed.")
+        )
+    return ALLOWED
+
+
 @transaction.atomic
 def save_flight(*, flight, user):
     """Create or change a flight.
 
-    Seats sold move under the booking services' locks, never from this form:
-    the current count is read under the row lock and kept, and capacity may
-    not go below it.
+    Seats sold move under the booking services' locks, never from here: the
+    current count is read under the row lock and kept, and capacity may not go
+    below it.
     """
     if flight.pk:
         current = lock_flight(flight.pk)
+        can_change_flight(current).check()
         flight.seats_sold = current.seats_sold
     if flight.capacity is not None and flight.capacity < flight.seats_sold:
-        raise CapacityBelowSeatsSold(
-            f"Capacity cannot go below the {flight.seats_sold} seats already sold on {flight}."
-        )
+        raise CapacityBelowSeatsSold(f"Capacity cannot go below the {flight.seats_sold} seats already sold.")
     flight.full_clean()
     _set_history_user(flight, user)
     flight.save()

@@ -101,7 +101,7 @@ class RefundAdmin(HistoryModelAdmin):
         if not self.has_view_permission(request, refund):
             raise PermissionDenied
         user = request.user
-        requested = refund.status == Refund.Status.REQUESTED
+        decide = services.can_decide_refund(refund, user=user)
         context = {
             **self.admin_site.each_context(request),
             "title": str(refund),
@@ -110,9 +110,10 @@ class RefundAdmin(HistoryModelAdmin):
             "refund": refund,
             "departs": format_local(refund.ticket.flight.scheduled_departure, refund.ticket.flight.origin.time_zone),
             "currency": settings.CURRENCY,
-            "can_decide": requested and user.has_perm("refunds.decide_refund") and refund.requested_by_id != user.pk,
-            "own_request": requested and refund.requested_by_id == user.pk,
-            "can_pay": refund.status == Refund.Status.APPROVED and user.has_perm("refunds.pay_refund"),
+            "can_decide": user.has_perm("refunds.decide_refund") and decide,
+            # Still to decide, by someone else: the page says why it offers no button.
+            "own_request": refund.status == Refund.Status.REQUESTED and not decide,
+            "can_pay": user.has_perm("refunds.pay_refund") and services.can_mark_refund_paid(refund),
         }
         return TemplateResponse(request, "refunds/admin/refund_page.html", context)
 

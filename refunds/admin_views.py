@@ -208,10 +208,9 @@ class CancelFlightView(ConfirmedActionView):
         return reverse("admin:fleet_flight_change", args=[self.flight.pk])
 
     def get(self, request, *args, **kwargs):
-        try:
-            services.check_cancel_flight(self.flight)
-        except SalesError as error:
-            messages.info(request, str(error))
+        allowed = services.can_cancel_flight(self.flight)
+        if not allowed:
+            messages.info(request, allowed.reason)
             return HttpResponseRedirect(self.back_url())
         return super().get(request, *args, **kwargs)
 

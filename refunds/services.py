@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from backoffice.history import bulk_create_with_history
+from backoffice.rules import ALLOWED, first_refusal, refuse
 from fleet.models import Flight
 from refunds.exceptions import RefundAlreadyRequested, RefundError, RefundNotAllowed
 from refunds.models import Refund, RefundRule
@@ -58,34 +59,36 @@ def _kind_for(ticket):
     return Refund.Kind.VOLUNTARY
 
 
-def _check_refundable(ticket, kind, now):
+def _refundable(ticket, kind, now):
+    """Whether a refund of this kind fits the ticket and its flight (refunds already requested aside)."""
+
+    def no(message):
+        return refuse(RefundNotAllowed(message))
+
     if ticket.status in (Ticket.Status.HELD, Ticket.Status.CANCELLED):
-        raise RefundNotAllowed(
-            f"The seat of {ticket.passenger.iata_name} was never issued: there is nothing to refund."
-        )
+        return no(f"The seat of {ticket.passenger.iata_name} was never issued: there is nothing to refund.")
     if ticket.status == Ticket.Status.REFUNDED:
-        raise RefundNotAllowed(f"Ticket {ticket.number} is already refunded.")
+        return no(f"Ticket {ticket.number} is already refunded.")
     if ticket.status == Ticket.Status.SURRENDERED:
-        raise RefundNotAllowed(f"Ticket {ticket.number} was surrendered for a refund already.")
+        return no(f"Ticket {ticket.number} was surrendered for a refund already.")
     if ticket.status == Ticket.Status.FLOWN:
-        raise RefundNotAllowed(f"Ticket {ticket.number} was flown: it cannot be refunded.")
+        return no(f"Ticket {ticket.number} was flown: it cannot be refunded.")
     if kind == Refund.Kind.VOID and ticket.status != Ticket.Status.VOID:
-        raise RefundNotAllowed(f"Ticket {ticket.number} is not void.")
+        return no(f"Ticket {ticket.number} is not void.")
     if ticket.status == Ticket.Status.VOID and kind != Refund.Kind.VOID:
-        raise RefundNotAllowed(f"Ticket {ticket.number} is void: its refund is the void refund.")
+        return no(f"Ticket {ticket.number} is void: its refund is the void refund.")
     if kind == Refund.Kind.NO_SHOW and ticket.status != Ticket.Status.NO_SHOW:
-        raise RefundNotAllowed(f"Ticket {ticket.number} is not a no-show.")
+        return no(f"Ticket {ticket.number} is not a no-show.")
     if kind in (Refund.Kind.VOLUNTARY, Refund.Kind.INVOLUNTARY):
         if ticket.status != Ticket.Status.OPEN:
-            raise RefundNotAllowed(f"Ticket {ticket.number} is {ticket.get_status_display().lower()}.")
+            return no(f"Ticket {ticket.number} is {ticket.get_status_display().lower()}.")
         if ticket.flight.status == Flight.Status.DEPARTED or (
             kind == Refund.Kind.VOLUNTARY and ticket.flight.scheduled_departure <= now
         ):
-            raise RefundNotAllowed(
-                f"{ticket.flight} has left: ticket {ticket.number} is refunded only if it is marked no-show."
-            )
+            return no(f"{ticket.flight} has left: ticket {ticket.number} is refunded only if it is marked no-show.")
         if kind == Refund.Kind.INVOLUNTARY and ticket.flight.status != Flight.Status.CANCELLED:
-            raise RefundNotAllowed(f"{ticket.flight} is not cancelled: an involuntary refund needs a cancelled flight.")
+            return no(f"{ticket.flight} is not cancelled: an involuntary refund needs a cancelled flight.")
+    return ALLOWED
 
 
 def _live_refund(ticket):
@@ -93,37 +96,46 @@ def _live_refund(ticket):
     return next((r for r in ticket.refunds.all() if r.status != Refund.Status.REJECTED), None)
 
 
-def check_refund_request(ticket, *, kind=None, now=None):
-    """Why this ticket cannot have a refund requested now, raised; the booking page asks `can_request_refund`."""
+def can_request_refund(ticket, *, kind=None, now=None):
+    """Whether this ticket can have a refund (of `kind`, else the one its state calls for) requested now."""
     now = now or timezone.now()
     existing = _live_refund(ticket)
     if existing is not None:
-        raise RefundAlreadyRequested(
-            f"Ticket {ticket.number} already has a refund, {existing.get_status_display().lower()}.", refund=existing
+        return refuse(
+            RefundAlreadyRequested(
+                f"Ticket {ticket.number} already has a refund, {existing.get_status_display().lower()}.",
+                refund=existing,
+            )
         )
-    _check_refundable(ticket, kind or _kind_for(ticket), now)
-
-
-def can_request_refund(ticket, *, now=None):
-    try:
-        check_refund_request(ticket, now=now)
-    except RefundError:
-        return False
-    return True
+    return _refundable(ticket, kind or _kind_for(ticket), now)
 
 
 def can_refund_booking(booking, *, tickets, now=None):
-    """A ticketed booking with at least one open ticket that can be refunded (the "Cancel and refund" button)."""
-    return booking.status == Booking.Status.TICKETED and any(
-        t.status == Ticket.Status.OPEN and can_request_refund(t, now=now) for t in tickets
-    )
+    """Whether "Cancel and refund" may run: every open ticket of the booking can be refunded now.
+
+    `tickets`: every ticket of the booking, with its flight and refunds.
+    """
+    now = now or timezone.now()
+    open_tickets = [t for t in tickets if t.status == Ticket.Status.OPEN]
+    if not open_tickets:
+        live = sorted((r for t in tickets for r in t.refunds.all() if r.status != Refund.Status.REJECTED), key=_pk)
+        if live:
+            return refuse(RefundAlreadyRequested(f"The refunds of {booking} are already requested.", refund=live[0]))
+        return refuse(RefundNotAllowed(f"{booking} has no open ticket to refund."))
+    if booking.status != Booking.Status.TICKETED:
+        return refuse(RefundNotAllowed(f"{booking} is {booking.get_status_display().lower()}: nothing to refund."))
+    return first_refusal(*(can_request_refund(t, now=now) for t in open_tickets))
+
+
+def _pk(row):
+    return row.pk
 
 
 def quote(*, ticket, kind=None, now=None):
     """What the passenger gets back, and why. Writes nothing."""
     now = now or timezone.now()
     kind = kind or _kind_for(ticket)
-    _check_refundable(ticket, kind, now)
+    _refundable(ticket, kind, now).check()
     fare, taxes = ticket.fare_amount, ticket.tax_amount
     if kind in (Refund.Kind.VOID, Refund.Kind.INVOLUNTARY):
         fee = ZERO
@@ -161,7 +173,7 @@ def quote(*, ticket, kind=None, now=None):
 def quote_ticket(*, ticket, now=None):
     """The quotes of a ticket and of its lap infant's on that flight, which goes with it. Writes nothing."""
     now = now or timezone.now()
-    check_refund_request(ticket, now=now)
+    can_request_refund(ticket, now=now).check()
     infants = [t for t in sales.lap_infant_tickets(ticket, status=ticket.status, lock=False) if _live_refund(t) is None]
     quotes = [quote(ticket=t, now=now) for t in (ticket, *infants)]
     return quotes, sum((q.amount for q in quotes), start=ZERO)
@@ -176,7 +188,7 @@ def _lock_ticket(ticket_id):
 
 
 def _create_refund(ticket, kind, user, now):
-    check_refund_request(ticket, kind=kind, now=now)
+    can_request_refund(ticket, kind=kind, now=now).check()
     figures = quote(ticket=ticket, kind=kind, now=now)
     refund = Refund(
         ticket=ticket,
@@ -264,17 +276,29 @@ def _locked_refund(refund_id):
     return Refund.objects.select_for_update().select_related("ticket").get(pk=refund_id)
 
 
-def _check_four_eyes(refund, user):
+def can_decide_refund(refund, *, user):
+    """Whether `user` may approve or reject this refund now: still requested, and not their own request."""
+    if refund.status != Refund.Status.REQUESTED:
+        return refuse(RefundNotAllowed(f"This refund is already {refund.get_status_display().lower()}."))
     if refund.requested_by_id == user.pk:
-        raise RefundNotAllowed("You requested this refund: another person must approve or reject it.")
+        return refuse(RefundNotAllowed("You requested this refund: another person must approve or reject it."))
+    return ALLOWED
+
+
+def can_mark_refund_paid(refund):
+    if refund.status == Refund.Status.PAID:
+        return refuse(RefundNotAllowed("This refund is already paid."))
+    if refund.status != Refund.Status.APPROVED:
+        return refuse(
+            RefundNotAllowed(f"This refund is {refund.get_status_display().lower()}: only an approved refund is paid.")
+        )
+    return ALLOWED
 
 
 @sales.sales_operation
 def approve_refund(*, refund, approver, now=None):
     refund = _locked_refund(refund.pk)
-    if refund.status != Refund.Status.REQUESTED:
-        raise RefundNotAllowed(f"This refund is already {refund.get_status_display().lower()}.")
-    _check_four_eyes(refund, approver)
+    can_decide_refund(refund, user=approver).check()
     refund.status = Refund.Status.APPROVED
     refund.decided_by = approver
     refund.decided_at = now or timezone.now()
@@ -289,9 +313,7 @@ def reject_refund(*, refund, approver, reason, now=None):
     if not reason:
         raise RefundNotAllowed("Give the reason for the rejection.", field="reason")
     refund = _locked_refund(refund.pk)
-    if refund.status != Refund.Status.REQUESTED:
-        raise RefundNotAllowed(f"This refund is already {refund.get_status_display().lower()}.")
-    _check_four_eyes(refund, approver)
+    can_decide_refund(refund, user=approver).check()
     refund.status = Refund.Status.REJECTED
     refund.decided_by = approver
     refund.decided_at = now or timezone.now()
@@ -309,12 +331,7 @@ def mark_refund_paid(*, refund, user, method, reference="", now=None):
     if method != Payment.Method.CASH and not reference:
         raise RefundNotAllowed("A card or bank transfer refund needs its reference.", field="reference")
     refund = _locked_refund(refund.pk)
-    if refund.status == Refund.Status.PAID:
-        raise RefundNotAllowed("This refund is already paid.")
-    if refund.status != Refund.Status.APPROVED:
-        raise RefundNotAllowed(
-            f"This refund is {refund.get_status_display().lower()}: only an approved refund is paid."
-        )
+    can_mark_refund_paid(refund).check()
     refund.status = Refund.Status.PAID
     refund.paid_by = user
     refund.paid_at = now or timezone.now()
@@ -354,18 +371,11 @@ class FlightCancellation:
     paid_holds: list
 
 
-def check_cancel_flight(flight):
-    if flight.status != Flight.Status.SCHEDULED:
-        raise RefundNotAllowed(f"{flight} is {flight.get_status_display().lower()}: it cannot be cancelled.")
-
-
 def can_cancel_flight(flight):
-    """Whether the flight page offers "Cancel flight"."""
-    try:
-        check_cancel_flight(flight)
-    except RefundError:
-        return False
-    return True
+    """Whether the airline may cancel this flight now: it is still scheduled."""
+    if flight.status != Flight.Status.SCHEDULED:
+        return refuse(RefundNotAllowed(f"{flight} is {flight.get_status_display().lower()}: it cannot be cancelled."))
+    return ALLOWED
 
 
 @sales.sales_operation
@@ -379,7 +389,7 @@ def cancel_flight(*, flight, user, now=None):
     booking_ids = set(Ticket.objects.filter(flight=flight, status__in=live).values_list("booking_id", flat=True))
     inventory.locked_rows_in_order(Booking.objects.filter(pk__in=booking_ids))
     flight = Flight.objects.select_for_update().get(pk=flight.pk)
-    check_cancel_flight(flight)
+    can_cancel_flight(flight).check()
     # A booking made between the two reads cannot take a seat now, but it is locked too.
     late = set(Ticket.objects.filter(flight=flight, status__in=live).values_list("booking_id", flat=True))
     inventory.locked_rows_in_order(Booking.objects.filter(pk__in=late - booking_ids))
@@ -447,32 +457,24 @@ def request_booking_refunds(*, booking, requested_by, now=None):
     """Cancel a ticketed booking at the passenger's request: a refund request per open ticket."""
     now = now or timezone.now()
     booking = sales._locked_booking(booking)
-    tickets = list(booking.tickets.filter(status=Ticket.Status.OPEN).order_by("pk"))
-    _check_open_tickets(booking, tickets)
+    tickets = list(booking.tickets.select_related("flight", "passenger").prefetch_related("refunds").order_by("pk"))
+    can_refund_booking(booking, tickets=tickets, now=now).check()
     refunds = []
-    for ticket in tickets:
+    for ticket in (t for t in tickets if t.status == Ticket.Status.OPEN):
         ticket = _lock_ticket(ticket.pk)
         if ticket.status == Ticket.Status.OPEN:  # not a lap infant's that went with their adult's
             refunds += _surrender(ticket, _kind_for(ticket), requested_by, now)
     return refunds
 
 
-def _check_open_tickets(booking, tickets):
-    if tickets:
-        return
-    existing = Refund.objects.filter(ticket__booking=booking).exclude(status=Refund.Status.REJECTED).order_by("pk")
-    if existing.exists():
-        raise RefundAlreadyRequested(f"The refunds of {booking} are already requested.", refund=existing.first())
-    raise RefundNotAllowed(f"{booking} has no open ticket to refund.")
-
-
 def quote_booking(*, booking, now=None):
     """The quote for every open ticket of a booking, and their total."""
+    now = now or timezone.now()
     tickets = list(
-        booking.tickets.filter(status=Ticket.Status.OPEN)
-        .select_related("flight", "passenger", "fare_bucket__fare_class")
+        booking.tickets.select_related("flight", "passenger", "fare_bucket__fare_class")
+        .prefetch_related("refunds")
         .order_by("passenger__position", "flight__scheduled_departure")
     )
-    _check_open_tickets(booking, tickets)
-    quotes = [quote(ticket=ticket, now=now) for ticket in tickets]
+    can_refund_booking(booking, tickets=tickets, now=now).check()
+    quotes = [quote(ticket=ticket, now=now) for ticket in tickets if ticket.status == Ticket.Status.OPEN]
     return quotes, sum((q.amount for q in quotes), start=ZERO)

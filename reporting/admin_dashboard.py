@@ -184,7 +184,7 @@ def departures_table(user, day, *, today, now, key, title, url, show_origin):
                 '{} <a href="{}" class="bo-link">{}</a>',
                 badge,
                 admin_url("sales_booking_departure", flight.pk),
-                _("Record departure"),
+                _("Departure and no-shows"),
             )
         cancelled = flight.status == flight.Status.CANCELLED
         rows.append(

@@ -1,6 +1,5 @@
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.forms import ModelForm
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -58,33 +57,8 @@ class TaxAdmin(HistoryModelAdmin):
     autocomplete_fields = ["departure_airport"]
 
 
-class FareBucketForm(ModelForm):
-    class Meta:
-        model = FareBucket
-        fields = ["fare_class", "price", "seats_allocated"]
-
-    def clean(self):
-        cleaned = super().clean()
-        if self.instance.pk and "fare_class" in self.changed_data:
-            self.add_error("fare_class", _("A bucket keeps its booking class: add a bucket for another class."))
-        allocated = cleaned.get("seats_allocated")
-        if self.instance.pk and allocated is not None:
-            # Seats sold move under the booking services' locks: read them under the row lock.
-            current = FareBucket.objects.select_for_update().get(pk=self.instance.pk)
-            self.instance.seats_sold = current.seats_sold
-            if allocated < current.seats_sold:
-                raise ValidationError(
-                    {
-                        "seats_allocated": _("Cannot go below the %(sold)s seats already sold.")
-                        % {"sold": current.seats_sold}
-                    }
-                )
-        return cleaned
-
-
 class FareBucketInline(TabularInline):
     model = FareBucket
-    form = FareBucketForm
     fields = ["fare_class", "price", "seats_allocated", "seats_sold"]
     readonly_fields = ["seats_sold"]
     extra = 0

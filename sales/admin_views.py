@@ -442,7 +442,7 @@ def booking_page_context(request, booking):
                 "arrives": format_local(flight.scheduled_arrival, flight.destination.time_zone),
                 "refund": refunds[0] if refunds else None,
                 "can_refund": may_refund and plugins.ask("can_request_refund", ticket, now=now),
-                "can_cancel": can_act and services.can_cancel_seat(ticket, booking=booking),
+                "can_cancel": can_act and services.can_cancel_seat(ticket, booking=booking, tickets=all_tickets),
                 "can_void": may_refund and services.can_void(ticket, now=now),
             }
         )
@@ -456,7 +456,7 @@ def booking_page_context(request, booking):
         "amount_due": services.amount_due(booking),
         "hold_deadline": hold_deadline,
         "can_pay": can_act and user.has_perm("sales.add_payment") and services.can_take_payment(booking, now=now),
-        "can_issue": can_act and services.can_issue(booking, now=now),
+        "can_issue": can_act and services.can_issue(booking, tickets=all_tickets, now=now),
         "can_cancel": can_act and services.can_cancel_booking(booking),
         "can_refund_booking": may_refund and plugins.ask("can_refund_booking", booking, tickets=all_tickets, now=now),
     }
@@ -489,7 +489,7 @@ class FlightDepartureView(AdminPageView, TemplateView):
             flight=flight,
             departs=format_local(flight.scheduled_departure, flight.origin.time_zone),
             tickets=tickets,
-            can_depart=flight.status == Flight.Status.SCHEDULED,
+            departure=services.can_depart(flight),
             departed=flight.status == Flight.Status.DEPARTED,
             flight_url=reverse("admin:fleet_flight_change", args=[flight.pk]),
             title=_("Departure of %(flight)s") % {"flight": flight},

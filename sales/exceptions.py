@@ -19,6 +19,10 @@ class BucketClosed(SalesError):
     pass
 
 
+class BucketNotChangeable(SalesError):
+    pass
+
+
 class FlightNotBookable(SalesError):
     pass
 

@@ -14,6 +14,7 @@ from unfold.decorators import action
 
 from fleet.models import Flight
 from sales import services
+from sales.models import FareBucket
 
 BOOK_ACTION = "book_on_this_flight"
 
@@ -24,10 +25,10 @@ class BookOnThisFlight:
         flight = self.get_object(request, object_id)
         if flight is None:
             raise Http404("No such flight.")
-        refusal = services.flight_sale_refusal(flight)
-        if refusal:
+        on_sale = services.can_sell_on(flight)
+        if not on_sale:
             # A page opened before sales closed: say why, back on the flight.
-            messages.warning(request, refusal)
+            messages.warning(request, on_sale.reason)
             return HttpResponseRedirect(reverse("admin:fleet_flight_change", args=[flight.pk]))
         query = {
             "origin": flight.origin.code,
@@ -40,10 +41,16 @@ class BookOnThisFlight:
     def has_book_permission(self, request, object_id=None):
         return request.user.has_perm("sales.add_booking")
 
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not FareBucket:
+            return super().save_formset(request, form, formset, change)
+        # Through the service, which checks the allocations under the buckets' locks.
+        services.save_fare_buckets(buckets=formset.save(commit=False), user=request.user)
+
     def get_actions_detail(self, request, object_id):
         actions = super().get_actions_detail(request, object_id)
         flight = self.get_object(request, object_id)
-        if flight is not None and services.flight_on_sale(flight):
+        if flight is not None and services.can_sell_on(flight):
             return actions
         return [a for a in actions if not a.action_name.endswith(f"_{BOOK_ACTION}")]
 

@@ -4,6 +4,7 @@ import datetime as dt
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from unfold.widgets import (
     UnfoldAdminDecimalFieldWidget,
@@ -27,6 +28,14 @@ def _location(value, label):
     except UnknownLocation as error:
         raise ValidationError(str(error)) from error
     return code
+
+
+def _a_year_before(day):
+    """The same day a year earlier; 29 February goes back to 28 February."""
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:
+        return day.replace(year=day.year - 1, day=28)
 
 
 class SearchForm(forms.Form):
@@ -76,9 +85,7 @@ class SearchForm(forms.Form):
 
     def _clean_day(self, name):
         day = self.cleaned_data.get(name)
-        if day is not None and not (
-            dt.date.today().replace(year=dt.date.today().year - 1) <= day <= dt.date(2099, 12, 31)
-        ):
+        if day is not None and not (_a_year_before(timezone.localdate()) <= day <= dt.date(2099, 12, 31)):
             raise ValidationError(_("Choose a date between a year ago and 2099."))
         return day
 

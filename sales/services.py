@@ -21,16 +21,17 @@ from django.db.models import Q
 from django.utils import timezone
 
 from backoffice.history import bulk_create_with_history, bulk_history_update, copy_create_with_history
+from backoffice.rules import ALLOWED, refuse
 from fleet.models import Flight
 from fleet.timezones import format_local
 from sales import booking_sql, inventory
 from sales.exceptions import (
+    BucketNotChangeable,
     FlightNotBookable,
     HoldExpired,
     InvalidBooking,
     NotFullyPaid,
     PaymentRefused,
-    SalesError,
     TicketNotChangeable,
     TryAgain,
 )
@@ -45,6 +46,8 @@ LOCATOR_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0, O, 1 or I
 SALES_CLOSE_BEFORE_DEPARTURE = dt.timedelta(minutes=settings.CHECK_IN_CLOSES_MINUTES)
 # A hold never runs past this point before the first departure (PRODUCT.md).
 HOLD_ENDS_BEFORE_DEPARTURE = dt.timedelta(hours=2)
+# A flight may be marked departed from this long before its scheduled time (docs/decisions.md).
+DEPARTURE_FROM_BEFORE = dt.timedelta(hours=1)
 
 
 def sales_operation(func):
@@ -186,20 +189,15 @@ def _save_booking(booking, agent):
 # --- Booking ----------------------------------------------------------------
 
 
-def flight_sale_refusal(flight, *, now=None):
-    """Why the counter cannot sell seats on this flight any more, or None while it is on sale."""
+def can_sell_on(flight, *, now=None):
+    """Whether the counter may sell seats on this flight now: scheduled, and sales not yet closed."""
     now = now or timezone.now()
     if flight.status != Flight.Status.SCHEDULED:
-        return f"{flight} is {flight.get_status_display().lower()}: it cannot be sold."
+        return refuse(FlightNotBookable(f"{flight} is {flight.get_status_display().lower()}: it cannot be sold."))
     if flight.scheduled_departure <= now + SALES_CLOSE_BEFORE_DEPARTURE:
         minutes = int(SALES_CLOSE_BEFORE_DEPARTURE.total_seconds() // 60)
-        return f"Sales for {flight} have closed ({minutes} minutes before departure)."
-    return None
-
-
-def flight_on_sale(flight, *, now=None):
-    """Scheduled and more than SALES_CLOSE_BEFORE_DEPARTURE before take-off."""
-    return flight_sale_refusal(flight, now=now) is None
+        return refuse(FlightNotBookable(f"Sales for {flight} have closed ({minutes} minutes before departure)."))
+    return ALLOWED
 
 
 @dataclass(frozen=True)
@@ -259,9 +257,7 @@ def _chosen_buckets(segments, now):
             if flight is None:
                 raise InvalidBooking(f"Flight {segment.flight_id} does not exist.", field="segments")
             raise FlightNotBookable(f"{flight} is not sold in class {segment.fare_class}.")
-        refusal = flight_sale_refusal(bucket.flight, now=now)
-        if refusal:
-            raise FlightNotBookable(refusal)
+        can_sell_on(bucket.flight, now=now).check()
         chosen.append(bucket)
     chosen.sort(key=lambda b: b.flight.scheduled_departure)
     for earlier, later in zip(chosen, chosen[1:], strict=False):
@@ -414,18 +410,6 @@ def _locked_booking(booking):
     return Booking.objects.select_for_update().get(pk=booking.pk if isinstance(booking, Booking) else booking)
 
 
-def _refuse_if_hold_lapsed(booking, now):
-    if booking.status == Booking.Status.HELD and booking.total_amount and booking.balance_due == 0:
-        return  # Paid in full: no longer waiting on its deadline, only on issue.
-    if booking.status == Booking.Status.EXPIRED:
-        raise HoldExpired(f"The hold on {booking} expired at {timezone.localtime(booking.hold_deadline):%d %b %H:%M}.")
-    if booking.status == Booking.Status.HELD and booking.hold_deadline <= now:
-        raise HoldExpired(
-            f"The hold on {booking} expired at {timezone.localtime(booking.hold_deadline):%d %b %H:%M}; "
-            "its seats are being released."
-        )
-
-
 def _save(instance, user, **fields):
     for name, value in fields.items():
         setattr(instance, name, value)
@@ -438,7 +422,7 @@ def _save(instance, user, **fields):
 def take_payment(*, booking, amount, method, reference="", agent, now=None):
     now = now or timezone.now()
     booking = _locked_booking(booking)
-    check_take_payment(booking, now=now)
+    can_take_payment(booking, now=now).check()
     if method not in Payment.Method.values:
         raise PaymentRefused(f"Unknown payment method {method!r}.", field="method")
     try:
@@ -483,17 +467,12 @@ def _next_ticket_serials(count):
 def issue_tickets(*, booking, agent, now=None):
     now = now or timezone.now()
     booking = _locked_booking(booking)
-    check_issue(booking, now=now)
     tickets = list(
         booking.tickets.filter(status=Ticket.Status.HELD)
         .select_related("flight")
         .order_by("passenger__position", "flight_id")
     )
-    gone = {t.flight for t in tickets if t.flight.status != Flight.Status.SCHEDULED}
-    if gone:
-        raise FlightNotBookable(
-            f"{', '.join(str(f) for f in gone)} was cancelled or has left: these tickets cannot be issued."
-        )
+    can_issue(booking, tickets=tickets, now=now).check()
     for ticket, serial in zip(tickets, _next_ticket_serials(len(tickets)), strict=True):
         ticket.number = f"{settings.TICKET_ACCOUNTING_CODE}{serial:010d}"
         ticket.status = Ticket.Status.OPEN
@@ -515,16 +494,11 @@ def close_tickets(tickets, status, user):
     bulk_history_update(tickets, Ticket, user=user)
 
 
-def _remaining_total(booking):
-    live = booking.tickets.exclude(status=Ticket.Status.CANCELLED)
-    return money(sum((t.total_amount for t in live), start=money(0)))
-
-
 @sales_operation
 def cancel_booking(*, booking, agent, now=None):
     """Cancel a held booking: its seats are free at once."""
     booking = _locked_booking(booking)
-    check_cancel_booking(booking)
+    can_cancel_booking(booking).check()
     tickets = list(booking.tickets.filter(status=Ticket.Status.HELD))
     close_tickets(tickets, Ticket.Status.CANCELLED, agent)
     _save(booking, agent, status=Booking.Status.CANCELLED)
@@ -536,13 +510,10 @@ def cancel_ticket(*, ticket, agent, now=None):
     """Take one passenger off one flight of a held booking, releasing the seat."""
     booking = _locked_booking(ticket.booking_id)
     ticket = Ticket.objects.select_for_update().select_related("passenger").get(pk=ticket.pk)
-    check_cancel_seat(ticket, booking=booking)
+    tickets = list(booking.tickets.select_related("passenger"))
+    can_cancel_seat(ticket, booking=booking, tickets=tickets).check()
     closing = [ticket, *lap_infant_tickets(ticket, status=Ticket.Status.HELD)]
-    remaining = _remaining_total(booking) - sum(t.total_amount for t in closing)
-    if remaining < booking.amount_paid:
-        raise TicketNotChangeable(
-            f"{booking} has {booking.amount_paid} {settings.CURRENCY} paid, more than would remain: refund first."
-        )
+    remaining = _total_without(tickets, closing)
     close_tickets(closing, Ticket.Status.CANCELLED, agent)
     live = booking.tickets.exclude(status=Ticket.Status.CANCELLED).exists()
     _save(
@@ -567,7 +538,7 @@ def void_ticket(*, ticket, agent, now=None):
     now = now or timezone.now()
     booking = _locked_booking(ticket.booking_id)
     ticket = Ticket.objects.select_for_update().select_related("flight", "passenger").get(pk=ticket.pk)
-    check_void(ticket, now=now)
+    can_void(ticket, now=now).check()
     # The infant on this passenger's lap cannot fly alone: their ticket on this flight is voided too.
     voided = [ticket, *lap_infant_tickets(ticket, status=Ticket.Status.OPEN)]
     close_tickets(voided, Ticket.Status.VOID, agent)
@@ -578,16 +549,8 @@ def void_ticket(*, ticket, agent, now=None):
 
 # --- What is allowed now --------------------------------------------------
 #
-# Each operation below calls its check under its locks; pages ask the `can_*`
-# form of the same check to show or hide a button.
-
-
-def _allowed(check, *args, **kwargs):
-    try:
-        check(*args, **kwargs)
-    except SalesError:
-        return False
-    return True
+# One `can_*` function per operation (backoffice/rules.py): the operation calls it under its
+# locks and raises its refusal; the pages call it to offer the button.
 
 
 def amount_due(booking):
@@ -602,76 +565,156 @@ def current_hold_deadline(booking):
     return booking.hold_deadline if booking.status == Booking.Status.HELD else None
 
 
-def check_take_payment(booking, *, now):
-    if booking.status in (Booking.Status.CANCELLED, Booking.Status.EXPIRED):
-        raise PaymentRefused(f"{booking} is {booking.get_status_display().lower()}: it takes no payment.")
-    _refuse_if_hold_lapsed(booking, now)
-    if booking.balance_due <= 0:
-        raise PaymentRefused(f"{booking} owes nothing.")
-
-
-def check_issue(booking, *, now):
-    if booking.status == Booking.Status.TICKETED:
-        raise TicketNotChangeable(f"The tickets of {booking} are already issued.")
-    _refuse_if_hold_lapsed(booking, now)
-    if booking.status != Booking.Status.HELD:
-        raise TicketNotChangeable(f"{booking} is {booking.get_status_display().lower()}: nothing to issue.")
-    if booking.balance_due > 0:
-        raise NotFullyPaid(
-            f"{booking} still owes {booking.balance_due} {settings.CURRENCY}: take the payment before issuing."
+def _hold_lapsed(booking, now):
+    if booking.status == Booking.Status.HELD and booking.total_amount and booking.balance_due == 0:
+        return ALLOWED  # Paid in full: no longer waiting on its deadline, only on issue.
+    if booking.status == Booking.Status.EXPIRED:
+        return refuse(
+            HoldExpired(f"The hold on {booking} expired at {timezone.localtime(booking.hold_deadline):%d %b %H:%M}.")
         )
-
-
-def check_cancel_booking(booking):
-    if booking.status != Booking.Status.HELD:
-        raise TicketNotChangeable(
-            f"{booking} is {booking.get_status_display().lower()}: only a held booking is cancelled here; "
-            "issued tickets are voided or refunded."
+    if booking.status == Booking.Status.HELD and booking.hold_deadline <= now:
+        return refuse(
+            HoldExpired(
+                f"The hold on {booking} expired at {timezone.localtime(booking.hold_deadline):%d %b %H:%M}; "
+                "its seats are being released."
+            )
         )
-    if booking.amount_paid > 0:
-        raise TicketNotChangeable(
-            f"{booking} is paid: issue its tickets, then cancel and refund them from the booking page."
-        )
-
-
-def check_cancel_seat(ticket, *, booking):
-    """The state part; `cancel_ticket` also refuses when more is paid than would remain."""
-    if ticket.status != Ticket.Status.HELD or booking.status != Booking.Status.HELD:
-        raise TicketNotChangeable(
-            f"This ticket is {ticket.get_status_display().lower()}: only a seat not yet issued is cancelled here."
-        )
-
-
-def check_void(ticket, *, now):
-    if ticket.status != Ticket.Status.OPEN:
-        raise TicketNotChangeable(f"Ticket {ticket} is {ticket.get_status_display().lower()}: it cannot be voided.")
-    if timezone.localdate(ticket.issued_at) != business_today(now):
-        raise TicketNotChangeable(
-            f"Ticket {ticket} was issued on {timezone.localdate(ticket.issued_at):%d %b %Y}: only tickets issued "
-            "today can be voided; refund it instead."
-        )
-    if ticket.flight.status != Flight.Status.SCHEDULED or ticket.flight.scheduled_departure <= now:
-        raise TicketNotChangeable(f"{ticket.flight} has left: ticket {ticket} cannot be voided.")
+    return ALLOWED
 
 
 def can_take_payment(booking, *, now=None):
-    return _allowed(check_take_payment, booking, now=now or timezone.now())
+    now = now or timezone.now()
+    if booking.status in (Booking.Status.CANCELLED, Booking.Status.EXPIRED):
+        return refuse(PaymentRefused(f"{booking} is {booking.get_status_display().lower()}: it takes no payment."))
+    lapsed = _hold_lapsed(booking, now)
+    if not lapsed:
+        return lapsed
+    if booking.balance_due <= 0:
+        return refuse(PaymentRefused(f"{booking} owes nothing."))
+    return ALLOWED
 
 
-def can_issue(booking, *, now=None):
-    return _allowed(check_issue, booking, now=now or timezone.now())
+def can_issue(booking, *, tickets, now=None):
+    """`tickets`: the booking's tickets, with their flights."""
+    now = now or timezone.now()
+    if booking.status == Booking.Status.TICKETED:
+        return refuse(TicketNotChangeable(f"The tickets of {booking} are already issued."))
+    lapsed = _hold_lapsed(booking, now)
+    if not lapsed:
+        return lapsed
+    if booking.status != Booking.Status.HELD:
+        return refuse(TicketNotChangeable(f"{booking} is {booking.get_status_display().lower()}: nothing to issue."))
+    if booking.balance_due > 0:
+        return refuse(
+            NotFullyPaid(
+                f"{booking} still owes {booking.balance_due} {settings.CURRENCY}: take the payment before issuing."
+            )
+        )
+    gone = sorted(
+        {
+            str(t.flight)
+            for t in tickets
+            if t.status == Ticket.Status.HELD and t.flight.status != Flight.Status.SCHEDULED
+        }
+    )
+    if gone:
+        return refuse(
+            FlightNotBookable(f"{', '.join(gone)} was cancelled or has left: these tickets cannot be issued.")
+        )
+    return ALLOWED
 
 
 def can_cancel_booking(booking):
-    return _allowed(check_cancel_booking, booking)
+    if booking.status != Booking.Status.HELD:
+        return refuse(
+            TicketNotChangeable(
+                f"{booking} is {booking.get_status_display().lower()}: only a held booking is cancelled here; "
+                "issued tickets are voided or refunded."
+            )
+        )
+    if booking.amount_paid > 0:
+        return refuse(
+            TicketNotChangeable(
+                f"{booking} is paid: issue its tickets, then cancel and refund them from the booking page."
+            )
+        )
+    return ALLOWED
 
 
-def can_cancel_seat(ticket, *, booking):
-    return _allowed(check_cancel_seat, ticket, booking=booking)
+def _total_without(tickets, closing):
+    """The booking's total once `closing` are cancelled: what its other live tickets cost."""
+    closing = {t.pk for t in closing}
+    return money(
+        sum(
+            (t.total_amount for t in tickets if t.status != Ticket.Status.CANCELLED and t.pk not in closing),
+            start=money(0),
+        )
+    )
+
+
+def can_cancel_seat(ticket, *, booking, tickets):
+    """`tickets`: every ticket of the booking, with its passenger (the lap infant's seat goes too)."""
+    if ticket.status != Ticket.Status.HELD or booking.status != Booking.Status.HELD:
+        return refuse(
+            TicketNotChangeable(
+                f"This ticket is {ticket.get_status_display().lower()}: only a seat not yet issued is cancelled here."
+            )
+        )
+    laps = [
+        t
+        for t in tickets
+        if t.status == Ticket.Status.HELD
+        and t.flight_id == ticket.flight_id
+        and t.passenger.infant_of_id == ticket.passenger_id
+    ]
+    if _total_without(tickets, [ticket, *laps]) < booking.amount_paid:
+        return refuse(
+            TicketNotChangeable(
+                f"{booking} has {booking.amount_paid} {settings.CURRENCY} paid, more than would remain: "
+                "issue its tickets, then refund the seat."
+            )
+        )
+    return ALLOWED
 
 
 def can_void(ticket, *, now=None):
-    return _allowed(check_void, ticket, now=now or timezone.now())
+    now = now or timezone.now()
+    if ticket.status != Ticket.Status.OPEN:
+        return refuse(
+            TicketNotChangeable(f"Ticket {ticket} is {ticket.get_status_display().lower()}: it cannot be voided.")
+        )
+    if timezone.localdate(ticket.issued_at) != business_today(now):
+        return refuse(
+            TicketNotChangeable(
+                f"Ticket {ticket} was issued on {timezone.localdate(ticket.issued_at):%d %b %Y}: only tickets issued "
+                "today can be voided; refund it instead."
+            )
+        )
+    if ticket.flight.status != Flight.Status.SCHEDULED or ticket.flight.scheduled_departure <= now:
+        return refuse(TicketNotChangeable(f"{ticket.flight} has left: ticket {ticket} cannot be voided."))
+    return ALLOWED
+
+
+def can_depart(flight, *, now=None):
+    """Whether the flight may be marked departed now (from an hour before, no seat still held unpaid)."""
+    now = now or timezone.now()
+    if flight.status != Flight.Status.SCHEDULED:
+        return refuse(TicketNotChangeable(f"{flight} is {flight.get_status_display().lower()}: it cannot depart."))
+    if flight.scheduled_departure - DEPARTURE_FROM_BEFORE > now:
+        return refuse(
+            TicketNotChangeable(
+                f"{flight} is scheduled at {format_local(flight.scheduled_departure, flight.origin.time_zone)}: "
+                "it can be marked departed from an hour before."
+            )
+        )
+    held = Booking.objects.filter(tickets__flight=flight, tickets__status=Ticket.Status.HELD).distinct().count()
+    if held:
+        return refuse(
+            TicketNotChangeable(
+                f"{held} booking(s) on {flight} are still held unpaid: cancel them or let them expire first."
+            )
+        )
+    return ALLOWED
 
 
 def lap_infant_tickets(ticket, *, status, lock=True):
@@ -745,21 +788,8 @@ def expire_if_due(booking, *, user, now=None):
 def depart_flight(*, flight, agent, now=None):
     """The flight has left: its open tickets become flown."""
     now = now or timezone.now()
-    flight = Flight.objects.select_for_update().get(pk=flight.pk)
-    if flight.status != Flight.Status.SCHEDULED:
-        raise TicketNotChangeable(f"{flight} is {flight.get_status_display().lower()}: it cannot depart.")
-    if flight.scheduled_departure - dt.timedelta(hours=1) > now:
-        raise TicketNotChangeable(
-            f"{flight} is scheduled at {format_local(flight.scheduled_departure, flight.origin.time_zone)}: "
-            "it can be marked departed from an hour before."
-        )
-    held = list(
-        Booking.objects.filter(tickets__flight=flight, tickets__status=Ticket.Status.HELD).values_list("pk", flat=True)
-    )
-    if held:
-        raise TicketNotChangeable(
-            f"{len(held)} booking(s) on {flight} are still held unpaid: cancel them or let them expire first."
-        )
+    flight = Flight.objects.select_for_update().select_related("origin").get(pk=flight.pk)
+    can_depart(flight, now=now).check()
     _save(flight, agent, status=Flight.Status.DEPARTED)
     tickets = list(flight.tickets.filter(status=Ticket.Status.OPEN))
     for ticket in tickets:
@@ -793,6 +823,34 @@ def mark_no_show(*, tickets, agent):
 
 
 # --- Inventory set-up -------------------------------------------------------
+
+
+@sales_operation
+def save_fare_buckets(*, buckets, user):
+    """Create or change fare buckets, as an Admin edits them on the flight's page.
+
+    A bucket keeps its booking class; its allocation may not go below the seats it has sold,
+    read under the row lock (they move only with bookings, and are kept as they are).
+    """
+    buckets = sorted(buckets, key=lambda b: (b.pk is None, b.pk or 0))
+    ids = [b.pk for b in buckets if b.pk]
+    current = {b.pk: b for b in inventory.locked_rows_in_order(FareBucket.objects.filter(pk__in=ids))}
+    for bucket in buckets:
+        if bucket.pk:
+            was = current[bucket.pk]
+            if bucket.fare_class_id != was.fare_class_id:
+                raise BucketNotChangeable(
+                    "A bucket keeps its booking class: add a bucket for another class.",
+                    field="fare_class",
+                    record=bucket,
+                )
+            if bucket.seats_allocated < was.seats_sold:
+                raise BucketNotChangeable(
+                    f"Cannot go below the {was.seats_sold} seats already sold.", field="seats_allocated", record=bucket
+                )
+            bucket.seats_sold = was.seats_sold
+        _save(bucket, user)
+    return buckets
 
 
 def route_fare_table(routes=None):

@@ -43,15 +43,16 @@ def unlocked(monkeypatch):
     )
     monkeypatch.setattr(services, "_locked_refund", slow_get(lambda: Refund.objects.select_related("ticket")))
     monkeypatch.setattr(sales, "_locked_booking", lambda b: Booking.objects.get(pk=getattr(b, "pk", b)))
-    check = services.check_refund_request
+    rule = services.can_request_refund
 
-    def slow_check(*args, **kwargs):
-        check(*args, **kwargs)
+    def slow_rule(*args, **kwargs):
+        allowed = rule(*args, **kwargs)
         # The gap between finding no refund and writing one: wide enough that a click whose thread
         # (and connection) starts late on a loaded machine still finds none.
         time.sleep(0.3)
+        return allowed
 
-    monkeypatch.setattr(services, "check_refund_request", slow_check)
+    monkeypatch.setattr(services, "can_request_refund", slow_rule)
 
 
 @pytest.fixture

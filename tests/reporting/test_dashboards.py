@@ -309,9 +309,9 @@ def test_counter_figures_are_what_the_rows_say(network, agents, client):
         return next(text for link, text in states.items() if flight_bucket.flight.designator in link)
 
     assert "Closed, departure not recorded" in state(flights["due"])
-    assert "Record departure" in state(flights["due"])
+    assert "Departure and no-shows" in state(flights["due"])
     assert "Departed" in state(flights["departed"])
-    assert "Closed" in state(flights["closed"]) and "Record departure" in state(flights["closed"])
+    assert "Closed" in state(flights["closed"]) and "Departure and no-shows" in state(flights["closed"])
     assert "Open until 15:15 CET" in state(flights["open"])
     assert "Opens 15:00 CET" in state(flights["not_open"])
     assert [row[2] for row in table.rows][:2] == ["08:00 CET", "09:00 CET"]

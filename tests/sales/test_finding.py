@@ -226,7 +226,7 @@ def test_a_flight_off_sale_offers_no_booking_and_a_stale_link_says_so(
     else:
         Flight.objects.filter(pk=flight.pk).update(status=change["status"])
     flight.refresh_from_db()
-    assert not services.flight_on_sale(flight)
+    assert not services.can_sell_on(flight)
     client.force_login(counter_user)
     html = client.get(flight_page(flight)).content.decode()
     assert "Book on this flight" not in html
@@ -240,8 +240,8 @@ def test_a_flight_off_sale_offers_no_booking_and_a_stale_link_says_so(
 def test_sales_close_45_minutes_before_departure(late_evening_flight):
     flight = late_evening_flight
     departure = flight.scheduled_departure
-    assert services.flight_on_sale(flight, now=departure - dt.timedelta(minutes=46))
-    assert not services.flight_on_sale(flight, now=departure - dt.timedelta(minutes=45))
+    assert services.can_sell_on(flight, now=departure - dt.timedelta(minutes=46))
+    assert not services.can_sell_on(flight, now=departure - dt.timedelta(minutes=45))
 
 
 def test_only_people_who_sell_see_book_on_this_flight(late_evening_flight, finance_user, client):
