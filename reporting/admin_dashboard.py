@@ -189,7 +189,7 @@ def departures_table(user, day, *, today, now, key, title, url, show_origin):
         cancelled = flight.status == flight.Status.CANCELLED
         rows.append(
             [
-                link(admin_url("fleet_flight_change", flight.pk), f"{flight.designator}"),
+                link(allowed(user, "fleet.view_flight", "fleet_flight_change", flight.pk), flight.designator),
                 *([flight.origin.code] if show_origin else []),
                 flight.destination.code,
                 format_local_time(flight.scheduled_departure, flight.origin.time_zone, today),
@@ -528,7 +528,7 @@ def admin_section(user, *, today, now):
     ]
     full_rows = [
         [
-            link(admin_url("fleet_flight_change", flight.pk), flight.designator),
+            link(allowed(user, "fleet.view_flight", "fleet_flight_change", flight.pk), flight.designator),
             f"{flight.origin.code}–{flight.destination.code}",
             format_local_time(flight.scheduled_departure, flight.origin.time_zone, flight.flight_date),
             formats.date_format(flight.flight_date, "D j M"),
