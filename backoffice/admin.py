@@ -1,12 +1,25 @@
-from django.contrib import admin
+import logging
+
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.conf import settings
+from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group, User
+from django.core.exceptions import PermissionDenied
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin
+from unfold.decorators import action
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
 from backoffice.admin_base import CheckedHistoryViewMixin
+from backoffice.admin_filters import DateRangeFilter
+
+logger = logging.getLogger("backoffice.login")
 
 admin.site.unregister(User)
 admin.site.unregister(Group)
@@ -41,3 +54,97 @@ class UserAdmin(CheckedHistoryViewMixin, SimpleHistoryAdmin, DjangoUserAdmin, Mo
 @admin.register(Group)
 class GroupAdmin(CheckedHistoryViewMixin, SimpleHistoryAdmin, DjangoGroupAdmin, ModelAdmin):
     list_display = ["name"]
+
+
+# --- Login throttling (django-axes): lockouts an Admin can lift, and every attempt ---------
+
+
+class _ReadOnlyLogAdmin(ModelAdmin):
+    """A log: read, searched and filtered, never written by hand."""
+
+    list_filter = [("attempt_time", DateRangeFilter)]
+    search_fields = ["username"]
+    date_hierarchy = None
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def history_view(self, request, object_id, extra_context=None):
+        # Django's history page looks the record up before asking who may read it.
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return super().history_view(request, object_id, extra_context)
+
+
+@admin.register(AccessAttempt)
+class LoginLockoutAdmin(_ReadOnlyLogAdmin):
+    """Failed log-ins counted per user name and address; deleting the row lifts the lock."""
+
+    list_display = ["username", "ip_address", "failures_since_start", "attempt_time", "locked_until"]
+    fields = ["username", "ip_address", "user_agent", "path_info", "failures_since_start", "attempt_time"]
+    readonly_fields = fields
+    ordering = ["-attempt_time"]
+    actions = ["lift_lock"]
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting the record (its page or the action) is lifting the lock.
+        return request.user.has_perm("axes.delete_accessattempt")
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.display(description=_("Locked until"))
+    def locked_until(self, attempt):
+        if attempt.failures_since_start < settings.AXES_FAILURE_LIMIT:
+            return "—"
+        until = attempt.attempt_time + settings.AXES_COOLOFF_TIME
+        if until <= timezone.now():
+            return _("lifted (expired)")
+        return date_format(timezone.localtime(until), "j M H:i T")
+
+    def has_lift_lock_permission(self, request):
+        return request.user.has_perm("axes.delete_accessattempt")
+
+    @action(description=_("Lift the lock"), permissions=["lift_lock"])
+    def lift_lock(self, request, queryset):
+        attempts = list(queryset)
+        self.log_deletions(request, attempts)
+        for attempt in attempts:
+            logger.info(
+                "login lock lifted by %s: user %r, address %s",
+                request.user.get_username(),
+                attempt.username,
+                attempt.ip_address,
+            )
+        AccessAttempt.objects.filter(pk__in=[attempt.pk for attempt in attempts]).delete()
+        self.message_user(
+            request,
+            ngettext("Lifted %(count)d lock.", "Lifted %(count)d locks.", len(attempts)) % {"count": len(attempts)},
+            messages.SUCCESS,
+        )
+
+
+@admin.register(AccessLog)
+class LoginLogAdmin(_ReadOnlyLogAdmin):
+    list_display = ["username", "ip_address", "attempt_time", "logout_time", "user_agent"]
+    fields = ["username", "ip_address", "user_agent", "path_info", "attempt_time", "logout_time"]
+    readonly_fields = fields
+    ordering = ["-attempt_time"]
+
+
+@admin.register(AccessFailureLog)
+class FailedLoginLogAdmin(_ReadOnlyLogAdmin):
+    list_display = ["username", "ip_address", "attempt_time", "locked_out", "user_agent"]
+    fields = ["username", "ip_address", "user_agent", "path_info", "attempt_time", "locked_out"]
+    readonly_fields = fields
+    list_filter = ["locked_out", ("attempt_time", DateRangeFilter)]
+    ordering = ["-attempt_time"]

@@ -18,6 +18,7 @@ from simple_history.models import DeletedObject
 from simple_history.template_utils import HistoricalRecordContextHelper
 from unfold.admin import ModelAdmin
 
+from backoffice.admin_widgets import CheckedAutocompleteFields
 from backoffice.errors import DomainError
 from backoffice.related_history import related_history_sources
 
@@ -266,7 +267,9 @@ class ServiceRefusalsOnTheForm:
             yield formset, inline
 
 
-class HistoryModelAdmin(ServiceRefusalsOnTheForm, CheckedHistoryViewMixin, SimpleHistoryAdmin, ModelAdmin):
+class HistoryModelAdmin(
+    CheckedAutocompleteFields, ServiceRefusalsOnTheForm, CheckedHistoryViewMixin, SimpleHistoryAdmin, ModelAdmin
+):
     """Unfold-styled admin with the record's history (and who made each change) one click away."""
 
     def add_view(self, request, form_url="", extra_context=None):

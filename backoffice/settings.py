@@ -4,6 +4,7 @@ DATABASE_URL selects the database (PostgreSQL in production and tests).
 Without it the back office runs on an embedded SQLite file under var/.
 """
 
+import datetime as dt
 import os
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -107,6 +108,7 @@ INSTALLED_APPS = [
     "simple_history",
     "import_export",
     "rangefilter",
+    "axes",
     "backoffice",
     "fleet",
     "sales",
@@ -126,7 +128,40 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records request.user as the acting user on every history row.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Login throttling: answers a locked-out login with the login page and when to retry.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# --- Uploads waiting for confirmation (schedule imports) ------------------------------
+# django-import-export keeps an upload between preview and confirmation; ours is named by a
+# signed token bound to the uploader (backoffice/uploads.py), in a directory of our own.
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "backoffice.uploads.SignedUserUploadStorage"
+UPLOAD_DIR = os.environ.get("UPLOAD_DIR") or str(VAR_DIR / "uploads")
+UPLOAD_MAX_AGE_HOURS = int(os.environ.get("UPLOAD_MAX_AGE_HOURS", "24"))
+
+# --- Login throttling (django-axes) -------------------------------------------------
+# After LOGIN_FAILURE_LIMIT failed log-ins for one user name, or from one address, that
+# user name or address is refused for LOGIN_LOCKOUT_MINUTES after its last failure (an
+# Admin can lift it sooner under "Log-in lockouts"). Every attempt is logged.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# The log names the user name and address of every attempt (passwords are never logged).
+AXES_SENSITIVE_PARAMETERS = []
+AXES_VERBOSE = False  # no start-up banner; attempts are still logged with name and address
+AXES_ENABLE_ADMIN = False  # our own pages, in backoffice/admin.py
+AXES_LOCKOUT_CALLABLE = "backoffice.login_throttle.locked_out"
+AXES_CLIENT_IP_CALLABLE = "backoffice.login_throttle.client_address"
+AXES_USERNAME_CALLABLE = "backoffice.login_throttle.username_of"
+# Behind a reverse proxy (nginx), how many proxies append to X-Forwarded-For; 0 trusts only
+# the connection's address (a client can write any X-Forwarded-For it likes).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 
 ROOT_URLCONF = "backoffice.urls"
 WSGI_APPLICATION = "backoffice.wsgi.application"
@@ -431,6 +466,18 @@ UNFOLD = {
                         "icon": "group",
                         "link": reverse_lazy("admin:auth_group_changelist"),
                         "permission": _can("auth.view_group"),
+                    },
+                    {
+                        "title": _("Log-in lockouts"),
+                        "icon": "lock_person",
+                        "link": reverse_lazy("admin:axes_accessattempt_changelist"),
+                        "permission": _can("axes.view_accessattempt"),
+                    },
+                    {
+                        "title": _("Log-in log"),
+                        "icon": "manage_search",
+                        "link": reverse_lazy("admin:axes_accesslog_changelist"),
+                        "permission": _can("axes.view_accesslog"),
                     },
                 ],
             },

@@ -17,6 +17,7 @@ from unfold.widgets import UnfoldAdminSplitDateTimeWidget
 from backoffice import plugins
 from backoffice.admin_base import HistoryModelAdmin
 from backoffice.admin_filters import AutocompleteSelectFilter, DateRangeFilter
+from backoffice.uploads import UploadUnavailable, uploads_of
 from fleet import selectors, services
 from fleet.exceptions import FleetError
 from fleet.imports import SCHEDULE_FORMATS, ScheduleConfirmForm, ScheduleImportForm, ScheduleImportResource
@@ -482,10 +483,20 @@ class ScheduleLineAdmin(ImportMixin, HistoryModelAdmin):
             kwargs["create_aircraft_types"] = may_create
         return kwargs
 
+    def import_action(self, request, **kwargs):
+        # The upload is kept under a name signed for this user (backoffice/uploads.py).
+        with uploads_of(request.user):
+            return super().import_action(request, **kwargs)
+
     def process_import(self, request, **kwargs):
-        # A second click on "Confirm", or a tampered form, finds no uploaded file: say so.
+        # A second click on "Confirm" finds no uploaded file, and a name that is not this user's
+        # upload finds none either: say so.
         try:
-            return super().process_import(request, **kwargs)
+            with uploads_of(request.user):
+                return super().process_import(request, **kwargs)
+        except UploadUnavailable:
+            messages.error(request, _("This upload is no longer available (already imported?). Upload the file again."))
+            return redirect("admin:fleet_scheduleline_import")
         except (ValueError, IndexError, OSError, FleetError):
             messages.error(request, _("This upload is no longer available (already imported?). Upload the file again."))
             return redirect("admin:fleet_scheduleline_import")

@@ -96,7 +96,9 @@ def admin_client_for(client):
 
 
 @pytest.fixture(autouse=True)
-def test_settings(settings):
+def test_settings(settings, tmp_path_factory):
+    # Each test's uploads wait in a directory of its own.
+    settings.UPLOAD_DIR = str(tmp_path_factory.mktemp("uploads") / "waiting")
     # A deliberately slow password hash is a production safeguard, not something to test 100 times.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Production serves hashed names from a collectstatic manifest; tests don't run collectstatic.

@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from django.apps import apps
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import FieldDoesNotExist
@@ -94,7 +95,14 @@ POST_ONLY = {"fleet_scheduleline_process_import"}
 FILES = ("_receipt", "_pdf", "_csv", "_xlsx")
 # Records nobody adds or deletes through the admin (they come from bookings, imports and refunds).
 NO_ADD = {model for model, status in ADDED_ELSEWHERE.items() if status == 403}
-NO_DELETE = {"sales.ticket", "sales.payment", "refunds.refund", "fleet.scheduleline"}
+NO_DELETE = {
+    "sales.ticket",
+    "sales.payment",
+    "refunds.refund",
+    "fleet.scheduleline",
+    "axes.accesslog",
+    "axes.accessfailurelog",
+}
 MODEL_PAGES = ("changelist", "add", "change", "history", "simple_history", "delete")
 
 
@@ -284,6 +292,11 @@ def seed(today):
         valid_to=today + dt.timedelta(days=30),
         aircraft_type=flights[0].aircraft_type,
     )
+    # Someone mistyped a password, and someone else guessed until locked out: the login log and lockouts.
+    guesser = Client(REMOTE_ADDR="203.0.113.7")
+    for attempt in range(settings.AXES_FAILURE_LIMIT):
+        guesser.post(reverse("admin:login"), {"username": f"guess{attempt}", "password": "wrong"})
+    Client(REMOTE_ADDR="198.51.100.9").post(reverse("admin:login"), {"username": "finance", "password": "typo"})
     return flights, [family, paid]
 
 

@@ -14,10 +14,12 @@ ROLE_PERMISSIONS = {
         "fleet.flight": ["add", "change", "view"],
         # Schedule lines are imported (add), never edited by hand.
         "fleet.scheduleline": ["add", "view"],
-        # Each person's station, set on the user's page; never deleted (emptied instead).
-        "fleet.staffstation": ["add", "change", "view"],
         "auth.user": ["add", "change", "view"],
         "auth.group": VIEW,
+        # Login throttling: lift a lockout (delete its attempts), read every attempt.
+        "axes.accessattempt": ["delete", "view"],
+        "axes.accesslog": VIEW,
+        "axes.accessfailurelog": VIEW,
         "sales.fareclass": MANAGE,
         "sales.routefare": MANAGE,
         "sales.tax": MANAGE,
@@ -83,7 +85,7 @@ def update_roles(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("backoffice", "0007_report_roles"),
-        ("fleet", "0003_staffstation"),
+        ("axes", "0010_accessattemptexpiration"),
     ]
 
     operations = [migrations.RunPython(update_roles, migrations.RunPython.noop)]

@@ -1,0 +1,43 @@
+"""Autocomplete fields that take any value a URL or a tampered form may carry.
+
+Django's autocomplete widget looks the chosen value up as it draws the field; a
+value that is not a key of the related table ("abc", an id past the column's
+range) made the page a server error on both databases, on the add page
+(`?origin=abc`) and on a form sent back with its errors. Such a value simply
+shows as nothing chosen; the form's own field says it is not a valid choice.
+"""
+
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.exceptions import ValidationError
+from django.db import connections
+
+
+def is_key_of(field, value, using):
+    """Whether `value` could be a value of `field` (the related table's key) in the database."""
+    try:
+        python_value = field.to_python(value)
+    except (ValidationError, TypeError, ValueError):
+        return False
+    if isinstance(python_value, int):
+        low, high = connections[using or "default"].ops.integer_field_range(field.get_internal_type())
+        return (low is None or python_value >= low) and (high is None or python_value <= high)
+    if isinstance(python_value, str):
+        return "\x00" not in python_value
+    return True
+
+
+class CheckedAutocompleteSelect(AutocompleteSelect):
+    def optgroups(self, name, value, attr=None):
+        remote = self.field.remote_field
+        target = remote.model._meta.get_field(getattr(remote, "field_name", None) or remote.model._meta.pk.name)
+        value = [v for v in value if is_key_of(target, v, self.db)]
+        return super().optgroups(name, value, attr)
+
+
+class CheckedAutocompleteFields:
+    """ModelAdmin mixin: every autocomplete field draws with CheckedAutocompleteSelect."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = CheckedAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
