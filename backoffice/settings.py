@@ -479,6 +479,12 @@ UNFOLD = {
                         "link": reverse_lazy("admin:axes_accesslog_changelist"),
                         "permission": _can("axes.view_accesslog"),
                     },
+                    {
+                        "title": _("Failed log-ins"),
+                        "icon": "no_accounts",
+                        "link": reverse_lazy("admin:axes_accessfailurelog_changelist"),
+                        "permission": _can("axes.view_accessfailurelog"),
+                    },
                 ],
             },
         ],
