@@ -3,6 +3,7 @@ import logging
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group, User
@@ -16,6 +17,7 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import action
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
+from backoffice import accounts
 from backoffice.admin_base import CheckedHistoryViewMixin
 from backoffice.admin_filters import DateRangeFilter
 
@@ -25,6 +27,7 @@ admin.site.unregister(User)
 admin.site.unregister(Group)
 
 SUPERUSER_ONLY_FIELDS = ("is_superuser", "user_permissions")
+OWN_ACCOUNT_READ_ONLY = ("groups", "user_permissions", "is_superuser", "is_staff", "is_active")
 
 
 @admin.register(User)
@@ -49,6 +52,27 @@ class UserAdmin(CheckedHistoryViewMixin, SimpleHistoryAdmin, DjangoUserAdmin, Mo
         if obj is not None and obj.is_superuser and not request.user.is_superuser:
             return False
         return super().has_change_permission(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.pk == request.user.pk:
+            # Nobody changes their own roles, permissions or standing (PRODUCT.md, Roles).
+            fields += [name for name in OWN_ACCOUNT_READ_ONLY if name not in fields]
+        return fields
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change and obj.has_usable_password():
+            accounts.password_was_set(user=obj, by=request.user)
+
+    def user_change_password(self, request, id, form_url=""):
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            user = User.objects.get(pk=unquote(id))
+            accounts.password_was_set(user=user, by=request.user)
+            if user.pk == request.user.pk:
+                request.session.pop(accounts.SESSION_KEY, None)
+        return response
 
 
 @admin.register(Group)

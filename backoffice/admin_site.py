@@ -19,6 +19,16 @@ def environment_badge(request):
 class BackofficeAdminSite(UnfoldAdminSite):
     """unfold's admin site (the default one, through `BackofficeAdminConfig`)."""
 
+    def password_change(self, request, extra_context=None):
+        from backoffice import accounts
+
+        response = super().password_change(request, extra_context)
+        if request.method == "POST" and response.status_code == 302:
+            # The owner chose their own password: nothing more to change, and the history says so.
+            accounts.password_was_set(user=request.user, by=request.user)
+            request.session.pop(accounts.SESSION_KEY, None)
+        return response
+
     def search(self, request, extra_context=None):
         # unfold reads ?page= unchecked: text or a page past the last was a server error.
         page = request.GET.get("page")

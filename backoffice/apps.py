@@ -8,6 +8,11 @@ class BackofficeConfig(AppConfig):
     name = "backoffice"
     verbose_name = "Back office"
 
+    def ready(self):
+        from backoffice import accounts
+
+        accounts.connect()
+
 
 class BackofficeAdminConfig(admin_apps.AdminConfig):
     """django.contrib.admin with the back office's site (unfold's, corrected) as the default site."""

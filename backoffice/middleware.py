@@ -28,3 +28,23 @@ def strip_nul_from_query(get_response):
         return get_response(request)
 
     return middleware
+
+
+def password_change_first(get_response):
+    """Someone whose password another person set sees only the page to choose their own (and log out)."""
+    from django.contrib import messages
+    from django.shortcuts import redirect
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    from backoffice.accounts import must_change_password
+
+    def middleware(request):
+        if request.user.is_authenticated and must_change_password(request):
+            allowed = {reverse("admin:password_change"), reverse("admin:password_change_done"), reverse("admin:logout")}
+            if request.path not in allowed and not request.path.startswith(("/static/", reverse("admin:jsi18n"))):
+                messages.warning(request, _("Your password was set by someone else: choose your own to go on."))
+                return redirect("admin:password_change")
+        return get_response(request)
+
+    return middleware

@@ -69,6 +69,9 @@ HOLD_DURATION_HOURS = int(os.environ.get("HOLD_DURATION_HOURS", "24"))
 # this long before (docs/decisions.md); the home page shows each departure's check-in from them.
 CHECK_IN_OPENS_HOURS = int(os.environ.get("CHECK_IN_OPENS_HOURS", "3"))
 CHECK_IN_CLOSES_MINUTES = int(os.environ.get("CHECK_IN_CLOSES_MINUTES", "45"))
+# The most rows a report's PDF or Excel file is made for within a request (bench/report_pdf.py measures both).
+REPORT_PDF_MAX_ROWS = int(os.environ.get("REPORT_PDF_MAX_ROWS", "10000"))
+REPORT_XLSX_MAX_ROWS = int(os.environ.get("REPORT_XLSX_MAX_ROWS", "200000"))
 MONEY_PLACES = Decimal("0.01")
 
 if len(AIRLINE_CODE) != 2 or not AIRLINE_CODE.isalnum() or AIRLINE_CODE != AIRLINE_CODE.upper():
@@ -125,6 +128,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A password set by someone else: its owner chooses their own before anything else.
+    "backoffice.middleware.password_change_first",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records request.user as the acting user on every history row.
     "simple_history.middleware.HistoryRequestMiddleware",

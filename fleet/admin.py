@@ -5,16 +5,14 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportMixin
-from unfold.decorators import action, display
-from unfold.enums import ActionVariant
+from unfold.decorators import display
 from unfold.widgets import UnfoldAdminSplitDateTimeWidget
 
-from backoffice import plugins
 from backoffice.admin_base import HistoryModelAdmin
 from backoffice.admin_filters import AutocompleteSelectFilter, DateRangeFilter
 from backoffice.uploads import UploadUnavailable, uploads_of
@@ -23,9 +21,6 @@ from fleet.exceptions import FleetError
 from fleet.imports import SCHEDULE_FORMATS, ScheduleConfirmForm, ScheduleImportForm, ScheduleImportResource
 from fleet.models import AircraftType, Airport, City, Flight, ScheduleLine
 from fleet.timezones import format_local, format_local_time, local_to_utc, to_local
-from sales.admin import FareBucketInline
-from sales.documents import passenger_manifest_csv, passenger_manifest_pdf
-from sales.services import open_sales
 
 
 @admin.register(City)
@@ -243,7 +238,6 @@ class SeatsSoldFilter(admin.SimpleListFilter):
 @admin.register(Flight)
 class FlightAdmin(HistoryModelAdmin):
     form = FlightForm
-    inlines = [FareBucketInline]
     list_display = [
         "designator_display",
         "flight_date",
@@ -272,12 +266,12 @@ class FlightAdmin(HistoryModelAdmin):
         "A flight number (1021, XB 1021, XB1021A), a route (CDG-LHR, PAR LON) or an airport or city code."
     )
     autocomplete_fields = ["origin", "destination", "aircraft_type"]
-    # Status moves only through "Cancel flight" (refunds) and the departure page (flown tickets).
+    # Status moves only through "Cancel flight" (refunds) and the departure page (sales: flown tickets).
+    # Those, the fare buckets and the manifests are added by sales and refunds (their flight_admin.py).
     readonly_fields = ["status", "seats_sold", "departure_utc", "arrival_utc"]
     ordering = ["scheduled_departure"]
     list_per_page = 50
     list_max_show_all = 1000
-    actions_detail = ["departure", "manifest_pdf", "manifest_csv", "cancel_flight"]
     fieldsets = [
         (_("Flight"), {"fields": ["carrier", "number", "suffix", "leg_number", "flight_date", "status"]}),
         (_("Route and times"), {"fields": ["origin", "departure_local", "destination", "arrival_local"]}),
@@ -285,63 +279,17 @@ class FlightAdmin(HistoryModelAdmin):
         (_("UTC"), {"fields": ["departure_utc", "arrival_utc"], "classes": ["collapse"]}),
     ]
 
-    @action(description=_("Departure and no-shows"), url_path="departure", permissions=["record_departure"])
-    def departure(self, request, object_id):
-        return redirect("admin:sales_booking_departure", flight_id=self._flight(request, object_id).pk)
-
-    @action(
-        description=_("Cancel flight"),
-        url_path="cancel-flight",
-        permissions=["cancel_flight"],
-        variant=ActionVariant.DANGER,
-    )
-    def cancel_flight(self, request, object_id):
-        return redirect("admin:sales_booking_cancel_flight", flight_id=self._flight(request, object_id).pk)
-
-    @action(description=_("Manifest (PDF)"), url_path="manifest-pdf", permissions=["view_manifest"])
-    def manifest_pdf(self, request, object_id):
-        flight = self._flight(request, object_id)
-        response = HttpResponse(passenger_manifest_pdf(flight, printed_by=request.user), content_type="application/pdf")
-        response["Content-Disposition"] = (
-            f'inline; filename="manifest-{flight.carrier}{flight.number}-{flight.flight_date}.pdf"'
-        )
-        return response
-
-    @action(description=_("Manifest (CSV)"), url_path="manifest-csv", permissions=["view_manifest"])
-    def manifest_csv(self, request, object_id):
-        flight = self._flight(request, object_id)
-        response = StreamingHttpResponse(passenger_manifest_csv(flight), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = (
-            f'attachment; filename="manifest-{flight.carrier}{flight.number}-{flight.flight_date}.csv"'
-        )
-        return response
-
     def has_change_permission(self, request, obj=None):
         if obj is not None and not services.can_change_flight(obj):
             return False
         return super().has_change_permission(request, obj)
 
-    def _flight(self, request, object_id):
+    def get_flight_or_404(self, request, object_id):
+        """The flight of an action's URL (the apps above add actions here: sales, refunds)."""
         flight = self.get_object(request, object_id)  # None for a mistyped id, not an error
         if flight is None:
             raise Http404("No such flight.")
         return flight
-
-    def has_cancel_flight_permission(self, request, object_id=None):
-        if not request.user.has_perm("fleet.change_flight"):
-            return False
-        if object_id is None:
-            return True
-        # Offered only where the refunds app, which cancels flights, allows it (not twice, not once flown).
-        # A mistyped id is let through, for the action to answer 404.
-        flight = self.get_object(request, object_id)
-        return flight is None or plugins.ask("can_cancel_flight", flight)
-
-    def has_record_departure_permission(self, request, object_id=None):
-        return request.user.has_perm("sales.change_booking")
-
-    def has_view_manifest_permission(self, request, object_id=None):
-        return request.user.has_perm("sales.view_ticket")
 
     def get_rangefilter_scheduled_departure_title(self, request, field_path):
         return _("departure day (%(zone)s)") % {"zone": settings.BUSINESS_TIME_ZONE}
@@ -357,8 +305,6 @@ class FlightAdmin(HistoryModelAdmin):
     def save_model(self, request, obj, form, change):
         # A refusal (capacity below the seats sold, read under the lock) comes back on the form.
         services.save_flight(flight=obj, user=request.user)
-        if not change:
-            open_sales(flights=[obj], user=request.user)
 
     @display(description=_("flight"), ordering="number")
     def designator_display(self, obj):
@@ -528,7 +474,14 @@ class ScheduleLineAdmin(ImportMixin, HistoryModelAdmin):
         if isinstance(e, FleetError):
             form.add_error("import_file", str(e))
         else:
-            super().add_data_read_fail_error_to_form(form, e)
+            # A damaged file (a spreadsheet whose XML is broken, a zip that is not one): say so in words.
+            form.add_error(
+                "import_file",
+                _(
+                    "This file cannot be read: it is damaged, or not the kind of file its name says "
+                    "(.xlsx, .csv or .ssim). Save it again from the spreadsheet program, or export it as CSV."
+                ),
+            )
 
     @admin.display(description=_("flight"), ordering="number")
     def designator(self, obj):

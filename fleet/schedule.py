@@ -25,6 +25,7 @@ from fleet.exceptions import FleetError
 from fleet.models import AircraftType, Airport, Flight, ScheduleLine
 from fleet.services import create_aircraft_types as add_aircraft_types
 from fleet.services import get_or_create_airport
+from fleet.signals import flights_created
 from fleet.timezones import local_to_utc, zone
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -869,7 +870,7 @@ def plan(planned, checked, *, now):
 
 @dataclass
 class NewFlight:
-    """What open_sales needs of a flight just written."""
+    """What `flights_created` says of a flight just written."""
 
     pk: int
     origin_id: int
@@ -958,13 +959,11 @@ def _save_lines(checked, user):
 
 
 def apply(result, checked, *, user, progress=None):
-    """Write the plan: new flights (with their fare buckets), changed ones, cancelled ones. With history."""
-    from sales.services import open_sales, route_fare_table
-
+    """Write the plan: new flights (announced: sales gives them their fare buckets), changed ones,
+    cancelled ones. With history."""
     _save_lines(checked, user)
     done = 0
     total = len(result.create) + len(result.update) + len(result.cancel)
-    fares = route_fare_table({(c.origin.pk, c.destination.pk) for c in checked})
     for start in range(0, len(result.create), BATCH):
         batch = [_flight_row(f) for f in result.create[start : start + BATCH]]
         ids = copy_create_with_history(Flight, batch, user=user)
@@ -972,7 +971,7 @@ def apply(result, checked, *, user, progress=None):
             NewFlight(pk, row["origin_id"], row["destination_id"], row["capacity"])
             for pk, row in zip(ids, batch, strict=True)
         ]
-        open_sales(flights=created, user=user, table=fares, new=True)
+        flights_created.send(sender=Flight, flights=created, user=user)
         done += len(batch)
         if progress:
             progress(done, total)

@@ -11,6 +11,7 @@ from backoffice.history import bulk_create_with_history
 from backoffice.rules import ALLOWED, refuse
 from fleet.exceptions import CapacityBelowSeatsSold, FlightNotChangeable, UnknownAirport
 from fleet.models import AircraftType, Airport, City, Flight, StaffStation
+from fleet.signals import flights_created
 from fleet.timezones import local_to_utc
 
 
@@ -143,9 +144,11 @@ def save_flight(*, flight, user):
 
     Seats sold move under the booking services' locks, never from here: the
     current count is read under the row lock and kept, and capacity may not go
-    below it.
+    below it. A new flight is announced (`fleet.signals.flights_created`): sales
+    puts it on sale with its route's fares, in this same transaction.
     """
-    if flight.pk:
+    new = flight.pk is None
+    if not new:
         current = lock_flight(flight.pk)
         can_change_flight(current).check()
         flight.seats_sold = current.seats_sold
@@ -154,6 +157,8 @@ def save_flight(*, flight, user):
     flight.full_clean()
     _set_history_user(flight, user)
     flight.save()
+    if new:
+        flights_created.send(sender=Flight, flights=[flight], user=user)
     return flight
 
 
@@ -194,7 +199,8 @@ class PlannedLeg:
 def create_flights(*, legs, user):
     """Create the planned legs that do not exist yet, with history; returns how many were created.
 
-    Local times become UTC per date with each airport's own zone.
+    Local times become UTC per date with each airport's own zone. The new flights are announced
+    (`flights_created`), as `save_flight` announces one.
     """
     legs = list(legs)
     if not legs:
@@ -224,7 +230,8 @@ def create_flights(*, legs, user):
             capacity=leg.capacity or leg.aircraft_type.total_seats,
         )
         new.append(flight)
-    bulk_create_with_history(new, Flight, batch_size=2000, user=user)
+    new = bulk_create_with_history(new, Flight, batch_size=2000, user=user)
+    flights_created.send(sender=Flight, flights=new, user=user)
     return len(new)
 
 

@@ -118,6 +118,50 @@ class RefundQuoteView(BookingActionView):
         }
 
 
+class VoidTicketView(BookingActionView):
+    # Voiding requests the refund of everything paid.
+    permission_required = ("sales.change_booking", "refunds.add_refund")
+    title = _("Void ticket")
+    confirm_label = _("Void the ticket")
+
+    def question(self):
+        return _("Void ticket %(number)s of %(name)s on %(flight)s?") % {
+            "number": self.ticket.number,
+            "name": self.ticket.passenger.iata_name,
+            "flight": self.ticket.flight,
+        }
+
+    def _lap_infant_tickets(self):
+        return sales_services.lap_infant_tickets(self.ticket, status=Ticket.Status.OPEN, lock=False)
+
+    def consequences(self):
+        notes = [
+            _("The seat is released and the full %(total)s %(currency)s is due back to the passenger, with no fee.")
+            % {"total": self.ticket.total_amount, "currency": settings.CURRENCY}
+        ]
+        if self._lap_infant_tickets():
+            notes.append(_("The ticket of the infant on this passenger's lap is voided with it, and refunded too."))
+        return notes
+
+    def already_done_url(self, error):
+        # Pressed twice: the refund the first press requested.
+        return refund_url(error.refund)
+
+    def perform(self, data):
+        infants = self._lap_infant_tickets()
+        refund = services.void_ticket(ticket=self.ticket, agent=self.request.user)
+        done = _("Ticket %(number)s voided; refund of %(amount)s %(currency)s requested.") % {
+            "number": self.ticket.number,
+            "amount": refund.amount,
+            "currency": settings.CURRENCY,
+        }
+        if infants:
+            done += " " + _("The lap infant's ticket %(numbers)s is voided with it.") % {
+                "numbers": ", ".join(t.number for t in infants)
+            }
+        return done
+
+
 class RefundActionView(ConfirmedActionView):
     """Finance acting on one refund."""
 

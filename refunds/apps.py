@@ -10,18 +10,23 @@ class RefundsConfig(AppConfig):
     def ready(self):
         from backoffice import plugins
         from backoffice.related_history import register_related_history
-        from refunds import services
+        from fleet.models import Flight
+        from refunds import booking_admin, flight_admin
         from refunds.models import Refund
         from sales.models import Booking
 
-        # Refunds sit above sales: they add themselves to the booking's history page.
+        # Refunds sit above sales and fleet: they plug into their pages (backoffice/plugins.py).
+        # "Cancel flight" on the flight page, last among its actions.
+        plugins.extend_admin(
+            Flight, flight_admin.CancelFlightOnTheFlightPage, last_actions=[flight_admin.CANCEL_ACTION]
+        )
+        # The refund quote and void pages on the booking admin; their buttons and notes on the booking page.
+        plugins.extend_admin(Booking, booking_admin.RefundPagesOnTheBookingAdmin)
+        plugins.contribute("booking_page", booking_admin.booking_page_part)
+        # The booking's history page shows its refunds too.
         register_related_history(
             Booking,
             model=Refund,
             rows=lambda booking: Refund.history.filter(ticket__booking_id=booking.pk),
             describe=lambda row: _("Refund of ticket %(number)s") % {"number": row.ticket.number},
         )
-        # The flight and booking pages (apps below this one) ask these before offering the buttons.
-        plugins.provide("can_cancel_flight", services.can_cancel_flight)
-        plugins.provide("can_request_refund", services.can_request_refund)
-        plugins.provide("can_refund_booking", services.can_refund_booking)

@@ -20,6 +20,7 @@ from refunds.exceptions import RefundAlreadyRequested, RefundError, RefundNotAll
 from refunds.models import Refund, RefundRule
 from sales import inventory
 from sales import services as sales
+from sales.exceptions import TicketNotChangeable
 from sales.models import Booking, Payment, Ticket
 from sales.pricing import money
 
@@ -256,19 +257,47 @@ def request_refund(*, ticket, requested_by, kind=None, now=None):
     return _surrender(ticket, kind or _kind_for(ticket), requested_by, now)[0]
 
 
+def can_void(ticket, *, now=None):
+    """Whether the ticket may be voided now: open, issued on this business day, its flight not left."""
+    now = now or timezone.now()
+    existing = _live_refund(ticket)
+    if existing is not None:
+        return refuse(
+            RefundAlreadyRequested(f"Ticket {ticket.number} is already voided and refunded.", refund=existing)
+        )
+    if ticket.status != Ticket.Status.OPEN:
+        return refuse(
+            TicketNotChangeable(f"Ticket {ticket} is {ticket.get_status_display().lower()}: it cannot be voided.")
+        )
+    if timezone.localdate(ticket.issued_at) != sales.business_today(now):
+        return refuse(
+            TicketNotChangeable(
+                f"Ticket {ticket} was issued on {timezone.localdate(ticket.issued_at):%d %b %Y}: only tickets issued "
+                "today can be voided; refund it instead."
+            )
+        )
+    if ticket.flight.status != Flight.Status.SCHEDULED or ticket.flight.scheduled_departure <= now:
+        return refuse(TicketNotChangeable(f"{ticket.flight} has left: ticket {ticket} cannot be voided."))
+    return ALLOWED
+
+
 @sales.sales_operation
 def void_ticket(*, ticket, agent, now=None):
-    """Void a ticket issued today and request its full refund, in one step; its lap infant's goes with it.
+    """Void a ticket issued today and request its refund of everything paid, no fee, in one step.
 
-    Returns this ticket's refund; a second press raises `RefundAlreadyRequested` naming it.
+    The ticket of the infant on the passenger's lap on that flight is voided and refunded with it;
+    the seats are released; a booking left with no live ticket is cancelled. Returns this ticket's
+    refund; a second press raises `RefundAlreadyRequested` naming it.
     """
     now = now or timezone.now()
-    sales._locked_booking(ticket.booking_id)
-    existing = _live_refund(_lock_ticket(ticket.pk))
-    if existing is not None:
-        raise RefundAlreadyRequested(f"Ticket {ticket.number} is already voided and refunded.", refund=existing)
-    voided = sales.void_ticket(ticket=ticket, agent=agent, now=now)
-    refunds = [_create_refund(_lock_ticket(t.pk), Refund.Kind.VOID, agent, now) for t in voided]
+    booking = sales._locked_booking(ticket.booking_id)
+    ticket = _lock_ticket(ticket.pk)
+    can_void(ticket, now=now).check()
+    voided = [ticket, *sales.lap_infant_tickets(ticket, status=Ticket.Status.OPEN)]
+    sales.close_tickets(voided, Ticket.Status.VOID, agent)
+    if not booking.tickets.filter(status__in=[Ticket.Status.OPEN, Ticket.Status.HELD]).exists():
+        sales._save(booking, agent, status=Booking.Status.CANCELLED)
+    refunds = [_create_refund(t, Refund.Kind.VOID, agent, now) for t in voided]
     return refunds[0]
 
 

@@ -2,7 +2,7 @@
 
 The report's model has no table: its admin has no list, add, change or delete
 pages, only the report (at the "changelist" address, so the admin's app list
-links to it), the listing, and their CSV and Excel exports.
+links to it), the listing, and their CSV, Excel and PDF exports.
 """
 
 from django.contrib import admin
@@ -28,9 +28,11 @@ class ReportAdmin(ModelAdmin):
             route("", "", ReportView),
             route("csv/", "csv", ReportExportView),
             route("xlsx/", "xlsx", ReportExportView, file_format="xlsx"),
+            route("pdf/", "pdf", ReportExportView, file_format="pdf"),
             route("list/", "listing", ReportView, listing=True),
             route("list/csv/", "listing_csv", ReportExportView, listing=True),
             route("list/xlsx/", "listing_xlsx", ReportExportView, listing=True, file_format="xlsx"),
+            route("list/pdf/", "listing_pdf", ReportExportView, listing=True, file_format="pdf"),
         ]
 
     def has_view_permission(self, request, obj=None):

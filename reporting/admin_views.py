@@ -1,4 +1,4 @@
-"""Report pages and their CSV exports, inside the admin.
+"""Report pages and their exports (CSV, Excel, PDF), inside the admin.
 
 A report is read from the query string: the same parameters show the page and
 export it. Bad parameters come back as messages on the form, never as an error
@@ -7,6 +7,7 @@ page; a user who may not run a report, or asks for someone else's drawer, gets 4
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import FileResponse, QueryDict, StreamingHttpResponse
 from django.urls import reverse
@@ -18,8 +19,9 @@ from django.views.generic import TemplateView
 from unfold.views import UnfoldModelAdminViewMixin
 
 from reporting.exports import FLAVOURS, XLSX_CONTENT_TYPE, csv_stream, xlsx_file
+from reporting.pdf import report_pdf
 from reporting.periods import Grouping
-from reporting.reports import COUNT, DAYS, MONEY, PERCENT, TIME
+from reporting.reports import display
 
 LISTING_PAGE_SIZE = 100
 BY = {
@@ -64,28 +66,6 @@ class Heading:
             "when": date_format(self.run_at, "j M Y H:i T"),
             "zone": self.time_zone,
         }
-
-
-@dataclass(frozen=True)
-class Cell:
-    text: str
-    numeric: bool
-    wraps: bool = False
-
-
-def display(value, column):
-    """A value as the page shows it."""
-    if value is None or value == "":
-        return Cell("", column.numeric)
-    if column.kind == MONEY:
-        return Cell(f"{value:,.2f}", True)
-    if column.kind == TIME:
-        return Cell(f"{value:%d %b %Y %H:%M}", False)
-    if column.kind in (PERCENT, DAYS):
-        return Cell(f"{value}", True)
-    if column.kind == COUNT:
-        return Cell(f"{value:,}", True)
-    return Cell(str(value), False, column.wraps)
 
 
 class ReportView(UnfoldModelAdminViewMixin, TemplateView):
@@ -150,6 +130,7 @@ class ReportView(UnfoldModelAdminViewMixin, TemplateView):
             csv_url=self.url(f"{export}csv", page=None, separator=None),
             csv_semicolon_url=self.url(f"{export}csv", page=None, separator="semicolon"),
             xlsx_url=self.url(f"{export}xlsx", page=None, separator=None),
+            pdf_url=self.url(f"{export}pdf", page=None, separator=None),
             other_url=self.url("" if self.listing else "listing", page=None, separator=None),
         )
         if self.listing:
@@ -174,7 +155,7 @@ class ReportView(UnfoldModelAdminViewMixin, TemplateView):
 
 
 class ReportExportView(ReportView):
-    """The same report as a file (`file_format` csv or xlsx); with bad parameters, the page with their messages."""
+    """The same report as a file (`file_format` csv, xlsx or pdf); with bad parameters, the page with their messages."""
 
     file_format = "csv"
 
@@ -194,8 +175,12 @@ class ReportExportView(ReportView):
             table = self.report.summary(form)
             columns, rows, totals = table.columns, table.rows, table.totals
         name = f"{self.report.slug}{'-list' if self.listing else ''}-{form.date_range.first}-{form.date_range.last}"
+        if self.file_format == "csv":
+            response = StreamingHttpResponse(csv_stream(columns, rows, flavour), content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+            return response
+        heading = self.heading(form)
         if self.file_format == "xlsx":
-            heading = self.heading(form)
             workbook = xlsx_file(
                 title=self.title,
                 heading=[heading.statement, heading.signature],
@@ -204,6 +189,12 @@ class ReportExportView(ReportView):
                 totals=totals,
             )
             return FileResponse(workbook, as_attachment=True, filename=f"{name}.xlsx", content_type=XLSX_CONTENT_TYPE)
-        response = StreamingHttpResponse(csv_stream(columns, rows, flavour), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-        return response
+        document = report_pdf(
+            airline=settings.AIRLINE_NAME,
+            title=self.title,
+            heading=[heading.statement, heading.signature],
+            columns=columns,
+            rows=rows,
+            totals=totals,
+        )
+        return FileResponse(document, as_attachment=True, filename=f"{name}.pdf", content_type="application/pdf")

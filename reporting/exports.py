@@ -26,7 +26,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from backoffice.csv_safety import csv_rows
-from reporting.reports import COUNT, DAYS, MONEY, PERCENT, TEXT, TIME
+from reporting.reports import CODE, COUNT, DAYS, MONEY, PERCENT, TEXT, TIME
 
 BOM = "\ufeff"
 BOLD = Font(bold=True)
@@ -77,7 +77,7 @@ def csv_stream(columns, rows, flavour):
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NUMBER_FORMATS = {MONEY: "#,##0.00", COUNT: "#,##0", PERCENT: "0.0", DAYS: "0.0", TIME: "yyyy-mm-dd hh:mm"}
-WIDTHS = {MONEY: 14, COUNT: 10, PERCENT: 10, DAYS: 10, TIME: 17, TEXT: 18}
+WIDTHS = {MONEY: 14, COUNT: 10, PERCENT: 10, DAYS: 10, TIME: 17, CODE: 15, TEXT: 18}
 
 
 def _xlsx_cell(sheet, value, column, *, bold=False):

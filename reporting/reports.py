@@ -19,6 +19,8 @@ from reporting.periods import business_zone, period_label
 from sales.models import Payment, Ticket
 
 TEXT, COUNT, MONEY, DATE, TIME, PERCENT, DAYS = "text", "count", "money", "date", "time", "percent", "days"
+# An identifier or a code (ticket number, record locator, route, period): text that a printed page never cuts short.
+CODE = "code"
 CENT = Decimal("0.01")
 TENTH = Decimal("0.1")
 NUMBERS = (COUNT, MONEY, PERCENT, DAYS)
@@ -95,7 +97,31 @@ def label_of(choices):
     return lambda value: labels.get(value, value or "")
 
 
-PERIOD = Column("period", _("Period"))
+@dataclass(frozen=True)
+class Cell:
+    """A value as text, and whether it is a number (right-aligned)."""
+
+    text: str
+    numeric: bool
+    wraps: bool = False
+
+
+def display(value, column):
+    """A value as the page (and the PDF) shows it."""
+    if value is None or value == "":
+        return Cell("", column.numeric)
+    if column.kind == MONEY:
+        return Cell(f"{value:,.2f}", True)
+    if column.kind == TIME:
+        return Cell(f"{value:%d %b %Y %H:%M}", False)
+    if column.kind in (PERCENT, DAYS):
+        return Cell(f"{value}", True)
+    if column.kind == COUNT:
+        return Cell(f"{value:,}", True)
+    return Cell(str(value), False, column.wraps)
+
+
+PERIOD = Column("period", _("Period"), CODE)
 
 
 @dataclass
@@ -133,8 +159,8 @@ class Report:
 # --- 1. Sales ---------------------------------------------------------------------
 
 SALES_KEYS = {
-    "route": [Column("route", _("Route"))],
-    "fare_class": [Column("fare_class", _("Fare class"))],
+    "route": [Column("route", _("Route"), CODE)],
+    "fare_class": [Column("fare_class", _("Fare class"), CODE)],
     "agent": [Column("agent", _("Agent"))],
 }
 SALES_FIGURES = [
@@ -145,6 +171,24 @@ SALES_FIGURES = [
 ]
 ticket_status = label_of(Ticket.Status.choices)
 payment_method = label_of(Payment.Method.choices)
+
+
+SALES_LISTING = [
+    Column("number", _("Ticket number"), CODE),
+    Column("issued_at", _("Issued (local)"), TIME),
+    Column("agent", _("Agent")),
+    Column("record_locator", _("Record locator"), CODE),
+    Column("passenger", _("Passenger")),
+    Column("passenger_type", _("Type"), CODE),
+    Column("flight", _("Flight"), CODE),
+    Column("route", _("Route"), CODE),
+    Column("fare_class", _("Class"), CODE),
+    Column("fare", _("Fare"), MONEY),
+    Column("taxes", _("Taxes"), MONEY),
+    Column("total", _("Total"), MONEY),
+    Column("form_of_payment", _("Form of payment")),
+    Column("status", _("Status now")),
+]
 
 
 class Sales(Report):
@@ -197,22 +241,7 @@ class Sales(Report):
             }
 
         return Listing(
-            columns=[
-                Column("number", _("Ticket number")),
-                Column("issued_at", _("Issued (local)"), TIME),
-                Column("agent", _("Agent")),
-                Column("record_locator", _("Record locator")),
-                Column("passenger", _("Passenger")),
-                Column("passenger_type", _("Type")),
-                Column("flight", _("Flight")),
-                Column("route", _("Route")),
-                Column("fare_class", _("Class")),
-                Column("fare", _("Fare"), MONEY),
-                Column("taxes", _("Taxes"), MONEY),
-                Column("total", _("Total"), MONEY),
-                Column("form_of_payment", _("Form of payment")),
-                Column("status", _("Status now")),
-            ],
+            columns=SALES_LISTING,
             queryset=selectors.sales_documents(form.date_range, **form.filters()),
             to_row=row,
             totals=self._totals(form),
@@ -240,6 +269,29 @@ def _refund_figures(values):
         **{name: money(values[name]) for name in REFUND_MONEY},
         "days_to_payment": days(values["time_to_payment"]),
     }
+
+
+REFUNDS_LISTING = [
+    Column("requested_at", _("Requested (local)"), TIME),
+    Column("ticket_number", _("Ticket"), CODE),
+    Column("record_locator", _("Record locator"), CODE),
+    Column("passenger", _("Passenger")),
+    Column("route", _("Route"), CODE),
+    Column("kind", _("Kind")),
+    Column("status", _("Status")),
+    Column("fare_paid", _("Fare paid"), MONEY),
+    Column("fee_kept", _("Fee kept"), MONEY),
+    Column("taxes_returned", _("Taxes returned"), MONEY),
+    Column("amount", _("Amount returned"), MONEY),
+    Column("requester", _("Requested by")),
+    Column("approver", _("Approved or rejected by")),
+    Column("decided_at", _("Decided (local)"), TIME),
+    Column("rejection_reason", _("Reason for rejection"), wraps=True),
+    Column("paid_at", _("Paid (local)"), TIME),
+    Column("method", _("Paid by")),
+    Column("reference", _("Payment reference")),
+    Column("days_to_payment", _("Days to payment"), DAYS),
+]
 
 
 class Refunds(Report):
@@ -289,27 +341,7 @@ class Refunds(Report):
             }
 
         return Listing(
-            columns=[
-                Column("requested_at", _("Requested (local)"), TIME),
-                Column("ticket_number", _("Ticket")),
-                Column("record_locator", _("Record locator")),
-                Column("passenger", _("Passenger")),
-                Column("route", _("Route")),
-                Column("kind", _("Kind")),
-                Column("status", _("Status")),
-                Column("fare_paid", _("Fare paid"), MONEY),
-                Column("fee_kept", _("Fee kept"), MONEY),
-                Column("taxes_returned", _("Taxes returned"), MONEY),
-                Column("amount", _("Amount returned"), MONEY),
-                Column("requester", _("Requested by")),
-                Column("approver", _("Approved or rejected by")),
-                Column("decided_at", _("Decided (local)"), TIME),
-                Column("rejection_reason", _("Reason for rejection"), wraps=True),
-                Column("paid_at", _("Paid (local)"), TIME),
-                Column("method", _("Paid by")),
-                Column("reference", _("Payment reference")),
-                Column("days_to_payment", _("Days to payment"), DAYS),
-            ],
+            columns=REFUNDS_LISTING,
             queryset=selectors.refund_listing(form.date_range, **form.filters()),
             to_row=row,
             totals=self._totals(form),
@@ -339,6 +371,18 @@ def _drawer_row(taken, paid_out):
 
 
 NOTHING = {"count": 0, "amount": None}
+
+
+CASH_UP_LISTING = [
+    Column("at", _("When (local)"), TIME),
+    Column("agent", _("Agent")),
+    Column("movement", _("Movement")),
+    Column("method", _("Method")),
+    Column("reference", _("Reference")),
+    Column("record_locator", _("Record locator"), CODE),
+    Column("ticket_number", _("Ticket"), CODE),
+    Column("amount", _("Amount (refunds negative)"), MONEY),
+]
 
 
 class CashUp(Report):
@@ -401,16 +445,7 @@ class CashUp(Report):
             }
 
         return Listing(
-            columns=[
-                Column("at", _("When (local)"), TIME),
-                Column("agent", _("Agent")),
-                Column("movement", _("Movement")),
-                Column("method", _("Method")),
-                Column("reference", _("Reference")),
-                Column("record_locator", _("Record locator")),
-                Column("ticket_number", _("Ticket")),
-                Column("amount", _("Amount (refunds negative)"), MONEY),
-            ],
+            columns=CASH_UP_LISTING,
             queryset=movements,
             to_row=row,
             totals={"amount": self._totals(form)["net"]},
@@ -445,12 +480,27 @@ def _load_figures(values):
     }
 
 
+LOAD_FACTOR_LISTING = [
+    Column("flight", _("Flight"), CODE),
+    Column("leg", _("Leg"), COUNT),
+    Column("route", _("Route"), CODE),
+    Column("departure", _("Departure (business time)"), TIME),
+    Column("aircraft", _("Aircraft"), CODE),
+    Column("status", _("Status")),
+    Column("capacity", _("Capacity"), COUNT),
+    Column("seats_sold", _("Seats sold"), COUNT),
+    Column("load_factor", _("Load factor %"), PERCENT),
+    *CABIN_COLUMNS,
+    Column("infants", _("Lap infants"), COUNT),
+]
+
+
 class LoadFactor(Report):
     def summary(self, form):
         grouping = form.cleaned_data["grouping"]
         rows = selectors.load_factor_by_route(form.date_range, grouping, **form.filters())
         return Table(
-            columns=[PERIOD, Column("route", _("Route")), *LOAD_FIGURES],
+            columns=[PERIOD, Column("route", _("Route"), CODE), *LOAD_FIGURES],
             rows=[
                 {
                     "period": period_label(values["period"], grouping),
@@ -487,19 +537,7 @@ class LoadFactor(Report):
 
         totals = self._totals(form)
         return Listing(
-            columns=[
-                Column("flight", _("Flight")),
-                Column("leg", _("Leg"), COUNT),
-                Column("route", _("Route")),
-                Column("departure", _("Departure (business time)"), TIME),
-                Column("aircraft", _("Aircraft")),
-                Column("status", _("Status")),
-                Column("capacity", _("Capacity"), COUNT),
-                Column("seats_sold", _("Seats sold"), COUNT),
-                Column("load_factor", _("Load factor %"), PERCENT),
-                *CABIN_COLUMNS,
-                Column("infants", _("Lap infants"), COUNT),
-            ],
+            columns=LOAD_FACTOR_LISTING,
             queryset=selectors.load_factor_by_flight(form.date_range, **form.filters()),
             to_row=row,
             totals={

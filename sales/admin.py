@@ -5,7 +5,6 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from unfold.admin import TabularInline
 from unfold.decorators import display
 
 from backoffice.admin_base import HistoryModelAdmin
@@ -13,7 +12,7 @@ from backoffice.admin_filters import DateRangeFilter, mine_filter
 from backoffice.system import system_user
 from fleet.timezones import format_local
 from sales import admin_views, selectors, services
-from sales.models import Booking, FareBucket, FareClass, Payment, RouteFare, Tax, Ticket
+from sales.models import Booking, FareClass, Payment, RouteFare, Tax, Ticket
 
 STATUS_COLOURS = {
     "held": "warning",
@@ -57,18 +56,6 @@ class TaxAdmin(HistoryModelAdmin):
     autocomplete_fields = ["departure_airport"]
 
 
-class FareBucketInline(TabularInline):
-    model = FareBucket
-    fields = ["fare_class", "price", "seats_allocated", "seats_sold"]
-    readonly_fields = ["seats_sold"]
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("fare_class")
-
-
 @admin.register(Booking)
 class BookingAdmin(HistoryModelAdmin):
     list_display = [
@@ -102,8 +89,7 @@ class BookingAdmin(HistoryModelAdmin):
         return selectors.booking_search(queryset, search_term), False
 
     def get_urls(self):
-        from refunds.admin_views import CancelFlightView, RefundQuoteView
-
+        # The refunds app adds its own pages here (refunds/booking_admin.py).
         view = self.admin_site.admin_view
 
         def counter(view_class, name, route):
@@ -117,12 +103,7 @@ class BookingAdmin(HistoryModelAdmin):
             counter(admin_views.IssueTicketsView, "issue", "<int:booking_id>/issue/"),
             counter(admin_views.CancelBookingView, "cancel", "<int:booking_id>/cancel/"),
             counter(admin_views.CancelTicketView, "cancel_ticket", "<int:booking_id>/tickets/<int:ticket_id>/cancel/"),
-            counter(admin_views.VoidTicketView, "void_ticket", "<int:booking_id>/tickets/<int:ticket_id>/void/"),
             counter(admin_views.ReceiptView, "receipt", "<int:booking_id>/receipt.pdf"),
-            counter(admin_views.FlightDepartureView, "departure", "flights/<int:flight_id>/departure/"),
-            counter(CancelFlightView, "cancel_flight", "flights/<int:flight_id>/cancel/"),
-            counter(RefundQuoteView, "refund", "<int:booking_id>/refund/"),
-            counter(RefundQuoteView, "refund_ticket", "<int:booking_id>/tickets/<int:ticket_id>/refund/"),
             *super().get_urls(),
         ]
 

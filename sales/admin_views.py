@@ -5,10 +5,10 @@ reached through a confirmation page.
 """
 
 import re
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib import messages
-from django.db import transaction
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -208,29 +208,17 @@ class NewBookingView(CounterView):
             )
             for form in passengers.forms
         ]
-        agent = self.request.user
-        pay_now = data["then"] == ContactForm.PAY_NOW
-        # Pay now: booking, payment and tickets stand or fall together.
-        with transaction.atomic():
-            booking = services.book(
-                segments=self.segments,
-                passengers=requests,
-                contact_name=data["contact_name"],
-                contact_email=data["contact_email"],
-                contact_phone=data["contact_phone"],
-                agent=agent,
-                hold=not pay_now,
-            )
-            if pay_now:
-                services.take_payment(
-                    booking=booking,
-                    amount=booking.total_amount,
-                    method=data["method"],
-                    reference=data["reference"],
-                    agent=agent,
-                )
-                services.issue_tickets(booking=booking, agent=agent)
-        return booking
+        sale = {
+            "segments": self.segments,
+            "passengers": requests,
+            "contact_name": data["contact_name"],
+            "contact_email": data["contact_email"],
+            "contact_phone": data["contact_phone"],
+            "agent": self.request.user,
+        }
+        if data["then"] == ContactForm.PAY_NOW:
+            return services.pay_now(**sale, method=data["method"], reference=data["reference"])
+        return services.book(**sale)
 
     @staticmethod
     def _attach(error, passengers, contact):
@@ -359,52 +347,6 @@ class CancelTicketView(BookingActionView):
         return _("%(count)s seat(s) cancelled.") % {"count": len(closed)}
 
 
-class VoidTicketView(BookingActionView):
-    # Voiding requests the refund of everything paid.
-    permission_required = ("sales.change_booking", "refunds.add_refund")
-    title = _("Void ticket")
-    confirm_label = _("Void the ticket")
-
-    def question(self):
-        return _("Void ticket %(number)s of %(name)s on %(flight)s?") % {
-            "number": self.ticket.number,
-            "name": self.ticket.passenger.iata_name,
-            "flight": self.ticket.flight,
-        }
-
-    def _lap_infant_tickets(self):
-        return services.lap_infant_tickets(self.ticket, status=Ticket.Status.OPEN, lock=False)
-
-    def consequences(self):
-        notes = [
-            _("The seat is released and the full %(total)s %(currency)s is due back to the passenger, with no fee.")
-            % {"total": self.ticket.total_amount, "currency": settings.CURRENCY}
-        ]
-        if self._lap_infant_tickets():
-            notes.append(_("The ticket of the infant on this passenger's lap is voided with it, and refunded too."))
-        return notes
-
-    def already_done_url(self, error):
-        # Pressed twice: the refund the first press requested.
-        return reverse("admin:refunds_refund_change", args=[error.refund.pk])
-
-    def perform(self, data):
-        from refunds.services import void_ticket
-
-        infants = self._lap_infant_tickets()
-        refund = void_ticket(ticket=self.ticket, agent=self.request.user)
-        done = _("Ticket %(number)s voided; refund of %(amount)s %(currency)s requested.") % {
-            "number": self.ticket.number,
-            "amount": refund.amount,
-            "currency": settings.CURRENCY,
-        }
-        if infants:
-            done += " " + _("The lap infant's ticket %(numbers)s is voided with it.") % {
-                "numbers": ", ".join(t.number for t in infants)
-            }
-        return done
-
-
 class ReceiptView(AdminPageView, View):
     permission_required = ("sales.view_booking",)
     title = "receipt"
@@ -419,47 +361,80 @@ class ReceiptView(AdminPageView, View):
         return response
 
 
+@dataclass(frozen=True)
+class Button:
+    """A button (or, under a ticket's status, a link) of the booking page."""
+
+    label: str
+    url: str
+    variant: str = "default"
+    icon: str | None = None
+
+
+@dataclass
+class BookingPagePart:
+    """What an app above sales adds to the booking page (`backoffice.plugins.contribute("booking_page", ...)`).
+
+    The refunds app adds Refund and Void to tickets, "Cancel and refund" to the booking, and each
+    ticket's refund under its status (refunds/booking_admin.py).
+    """
+
+    buttons: list = field(default_factory=list)
+    ticket_buttons: dict = field(default_factory=dict)  # ticket id: [Button]
+    ticket_notes: dict = field(default_factory=dict)  # ticket id: [Button], shown as links
+
+
 def booking_page_context(request, booking):
     """What the booking page shows: read in a fixed number of queries.
 
-    Which buttons it offers is asked of the services (and of the refunds app, which plugs its rules in).
+    Each button is offered when its service would accept the press (the service's `can_*` rule); the
+    apps above sales add theirs (`BookingPagePart`).
     """
     booking = selectors.booking_page(booking.pk)
     now = timezone.now()
     user = request.user
     can_act = user.has_perm("sales.change_booking")
-    may_refund = can_act and user.has_perm("refunds.add_refund")
     all_tickets = list(booking.tickets.all())
+    parts = plugins.gather("booking_page", request, booking, tickets=all_tickets, now=now)
     tickets = []
     for ticket in all_tickets:
         flight = ticket.flight
-        # The live refund, or else the last one rejected: a surrendered ticket says why it has no refund.
-        refunds = sorted(ticket.refunds.all(), key=lambda r: (r.status != "rejected", r.requested_at), reverse=True)
+        buttons = []
+        if can_act and services.can_cancel_seat(ticket, booking=booking, tickets=all_tickets):
+            url = reverse("admin:sales_booking_cancel_ticket", args=[booking.pk, ticket.pk])
+            buttons.append(Button(_("Cancel seat"), url))
         tickets.append(
             {
                 "ticket": ticket,
                 "departs": format_local(flight.scheduled_departure, flight.origin.time_zone),
                 "arrives": format_local(flight.scheduled_arrival, flight.destination.time_zone),
-                "refund": refunds[0] if refunds else None,
-                "can_refund": may_refund and plugins.ask("can_request_refund", ticket, now=now),
-                "can_cancel": can_act and services.can_cancel_seat(ticket, booking=booking, tickets=all_tickets),
-                "can_void": may_refund and services.can_void(ticket, now=now),
+                "buttons": buttons + [b for part in parts for b in part.ticket_buttons.get(ticket.pk, [])],
+                "notes": [note for part in parts for note in part.ticket_notes.get(ticket.pk, [])],
             }
         )
-    hold_deadline = services.current_hold_deadline(booking)
+    buttons = []
+    if can_act and user.has_perm("sales.add_payment") and services.can_take_payment(booking, now=now):
+        buttons.append(Button(_("Take payment"), _booking_url("pay", booking), variant="primary", icon="payments"))
+    if can_act and services.can_issue(booking, tickets=all_tickets, now=now):
+        buttons.append(
+            Button(_("Issue tickets"), _booking_url("issue", booking), variant="primary", icon="airplane_ticket")
+        )
+    if can_act and services.can_cancel_booking(booking):
+        buttons.append(Button(_("Cancel booking"), _booking_url("cancel", booking), variant="danger", icon="cancel"))
     return {
         "booking": booking,
+        "buttons": buttons + [b for part in parts for b in part.buttons],
         "tickets": tickets,
         "passengers": list(booking.passengers.all()),
         "payments": list(booking.payments.all()),
         "currency": settings.CURRENCY,
         "amount_due": services.amount_due(booking),
-        "hold_deadline": hold_deadline,
-        "can_pay": can_act and user.has_perm("sales.add_payment") and services.can_take_payment(booking, now=now),
-        "can_issue": can_act and services.can_issue(booking, tickets=all_tickets, now=now),
-        "can_cancel": can_act and services.can_cancel_booking(booking),
-        "can_refund_booking": may_refund and plugins.ask("can_refund_booking", booking, tickets=all_tickets, now=now),
+        "hold_deadline": services.current_hold_deadline(booking),
     }
+
+
+def _booking_url(name, booking):
+    return reverse(f"admin:sales_booking_{name}", args=[booking.pk])
 
 
 class FlightDepartureView(AdminPageView, TemplateView):

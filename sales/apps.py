@@ -8,14 +8,24 @@ class SalesConfig(AppConfig):
     verbose_name = "Sales"
 
     def ready(self):
-        from django.contrib import admin
-
+        from backoffice.plugins import extend_admin
         from backoffice.related_history import register_related_history
-        from sales.flight_admin import add_to_flight_page
+        from fleet.models import Flight
+        from fleet.signals import flights_created
+        from sales import flight_admin, services
         from sales.models import Booking, Passenger, Payment, Ticket
 
-        # The admin has discovered every app's admin module by now (django.contrib.admin is ready first).
-        add_to_flight_page(admin.site)
+        # Sales sits above fleet: it plugs into fleet's pages and events (backoffice/plugins.py).
+        # Every new flight, however fleet writes it, goes on sale with its route's fares.
+        flights_created.connect(services.open_sales_of_new_flights, sender=Flight, dispatch_uid="sales.open_sales")
+        # The flight page gets its fare buckets, "Book on this flight", departure and manifests. The admin
+        # has discovered every app's admin module by now (django.contrib.admin is ready first).
+        extend_admin(
+            Flight,
+            flight_admin.SalesOnTheFlightPage,
+            first_actions=flight_admin.ACTIONS,
+            inlines=[flight_admin.FareBucketInline],
+        )
 
         # A booking's history page shows what happened to its passengers, tickets and payments too.
         register_related_history(

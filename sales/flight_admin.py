@@ -1,30 +1,45 @@
-"""Sales' part of the flight page: "Book on this flight".
+"""Sales' part of the flight page: its fare buckets, "Book on this flight", departure and no-shows,
+and the passenger manifests.
 
-Fleet's admin cannot import sales, so sales plugs in: when the app is ready it
-re-registers the flight admin with this mixin on top (see `SalesConfig.ready`).
+Fleet's admin does not import sales (docs/architecture.md): when the app is ready, sales registers
+the flight admin again with this on top (`SalesConfig.ready`, `backoffice.plugins.extend_admin`).
 """
 
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import Http404, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from unfold.admin import TabularInline
 from unfold.decorators import action
 
-from fleet.models import Flight
 from sales import services
+from sales.admin_views import FlightDepartureView
+from sales.documents import passenger_manifest_csv, passenger_manifest_pdf
 from sales.models import FareBucket
 
 BOOK_ACTION = "book_on_this_flight"
+# Shown before fleet's own actions, in this order.
+ACTIONS = [BOOK_ACTION, "departure", "manifest_pdf", "manifest_csv"]
 
 
-class BookOnThisFlight:
+class FareBucketInline(TabularInline):
+    model = FareBucket
+    fields = ["fare_class", "price", "seats_allocated", "seats_sold"]
+    readonly_fields = ["seats_sold"]
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("fare_class")
+
+
+class SalesOnTheFlightPage:
     @action(description=_("Book on this flight"), url_path="book", permissions=["book"], icon="airplane_ticket")
     def book_on_this_flight(self, request, object_id):
-        flight = self.get_object(request, object_id)
-        if flight is None:
-            raise Http404("No such flight.")
+        flight = self.get_flight_or_404(request, object_id)
         on_sale = services.can_sell_on(flight)
         if not on_sale:
             # A page opened before sales closed: say why, back on the flight.
@@ -38,14 +53,37 @@ class BookOnThisFlight:
         }
         return HttpResponseRedirect(f"{reverse('admin:sales_booking_search')}?{urlencode(query)}")
 
+    @action(description=_("Departure and no-shows"), url_path="departure", permissions=["record_departure"])
+    def departure(self, request, object_id):
+        flight = self.get_flight_or_404(request, object_id)
+        return FlightDepartureView.as_view(model_admin=self)(request, flight_id=flight.pk)
+
+    @action(description=_("Manifest (PDF)"), url_path="manifest-pdf", permissions=["view_manifest"])
+    def manifest_pdf(self, request, object_id):
+        flight = self.get_flight_or_404(request, object_id)
+        response = HttpResponse(passenger_manifest_pdf(flight, printed_by=request.user), content_type="application/pdf")
+        response["Content-Disposition"] = (
+            f'inline; filename="manifest-{flight.carrier}{flight.number}-{flight.flight_date}.pdf"'
+        )
+        return response
+
+    @action(description=_("Manifest (CSV)"), url_path="manifest-csv", permissions=["view_manifest"])
+    def manifest_csv(self, request, object_id):
+        flight = self.get_flight_or_404(request, object_id)
+        response = StreamingHttpResponse(passenger_manifest_csv(flight), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = (
+            f'attachment; filename="manifest-{flight.carrier}{flight.number}-{flight.flight_date}.csv"'
+        )
+        return response
+
     def has_book_permission(self, request, object_id=None):
         return request.user.has_perm("sales.add_booking")
 
-    def save_formset(self, request, form, formset, change):
-        if formset.model is not FareBucket:
-            return super().save_formset(request, form, formset, change)
-        # Through the service, which checks the allocations under the buckets' locks.
-        services.save_fare_buckets(buckets=formset.save(commit=False), user=request.user)
+    def has_record_departure_permission(self, request, object_id=None):
+        return request.user.has_perm("sales.change_booking")
+
+    def has_view_manifest_permission(self, request, object_id=None):
+        return request.user.has_perm("sales.view_ticket")
 
     def get_actions_detail(self, request, object_id):
         actions = super().get_actions_detail(request, object_id)
@@ -54,16 +92,8 @@ class BookOnThisFlight:
             return actions
         return [a for a in actions if not a.action_name.endswith(f"_{BOOK_ACTION}")]
 
-
-def add_to_flight_page(site):
-    """Put "Book on this flight" first among the flight page's actions."""
-    flight_admin = type(site._registry[Flight])
-    site.unregister(Flight)
-    site.register(
-        Flight,
-        type(
-            flight_admin.__name__,
-            (BookOnThisFlight, flight_admin),
-            {"actions_detail": [BOOK_ACTION, *flight_admin.actions_detail], "__module__": __name__},
-        ),
-    )
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not FareBucket:
+            return super().save_formset(request, form, formset, change)
+        # Through the service, which checks the allocations under the buckets' locks.
+        services.save_fare_buckets(buckets=formset.save(commit=False), user=request.user)

@@ -258,7 +258,7 @@ def booking_page(booking_id):
                 queryset=Ticket.objects.select_related(
                     "passenger", "flight__origin", "flight__destination", "fare_bucket__fare_class", "issued_by"
                 )
-                .prefetch_related(Prefetch("tax_lines", queryset=TicketTax.objects.order_by("code")), "refunds")
+                .prefetch_related(Prefetch("tax_lines", queryset=TicketTax.objects.order_by("code")))
                 .order_by("passenger__position", "flight__scheduled_departure"),
             ),
             Prefetch("payments", queryset=Payment.objects.select_related("agent").order_by("received_at")),

@@ -280,9 +280,8 @@ def quote_booking(*, segments, passenger_types, now=None):
 def book(*, segments, passengers, contact_name, contact_email, contact_phone, agent, hold=True, now=None):
     """Take a seat for every passenger on every flight, or none.
 
-    The booking is `held` until paid; with `hold=False` the caller takes the
-    payment and issues the tickets in the same transaction (pay now), which
-    is also the only way to sell within two hours of departure.
+    The booking is `held` until paid. `pay_now` books with `hold=False`, then takes
+    the payment and issues the tickets in the same transaction.
     """
     now = now or timezone.now()
     people = _clean_passengers(passengers)
@@ -320,6 +319,28 @@ def book(*, segments, passengers, contact_name, contact_email, contact_phone, ag
         now=now,
         user=agent,
     )
+    return booking
+
+
+@sales_operation
+def pay_now(*, segments, passengers, contact_name, contact_email, contact_phone, method, reference="", agent, now=None):
+    """Book, take the whole payment and issue the tickets: one transaction, all of it or nothing.
+
+    The only way to sell within two hours of departure, where a hold would end before it starts.
+    """
+    booking = book(
+        segments=segments,
+        passengers=passengers,
+        contact_name=contact_name,
+        contact_email=contact_email,
+        contact_phone=contact_phone,
+        agent=agent,
+        hold=False,
+        now=now,
+    )
+    take_payment(booking=booking, amount=booking.total_amount, method=method, reference=reference, agent=agent, now=now)
+    issue_tickets(booking=booking, agent=agent, now=now)
+    booking.refresh_from_db()
     return booking
 
 
@@ -529,24 +550,6 @@ def business_today(now=None):
     return timezone.localdate(now or timezone.now())
 
 
-@sales_operation
-def void_ticket(*, ticket, agent, now=None):
-    """Void a ticket issued today (business day) for a flight that has not left: full refund, no fee.
-
-    Returns the tickets voided: this one and its lap infant's on the same flight.
-    """
-    now = now or timezone.now()
-    booking = _locked_booking(ticket.booking_id)
-    ticket = Ticket.objects.select_for_update().select_related("flight", "passenger").get(pk=ticket.pk)
-    can_void(ticket, now=now).check()
-    # The infant on this passenger's lap cannot fly alone: their ticket on this flight is voided too.
-    voided = [ticket, *lap_infant_tickets(ticket, status=Ticket.Status.OPEN)]
-    close_tickets(voided, Ticket.Status.VOID, agent)
-    if not booking.tickets.filter(status__in=[Ticket.Status.OPEN, Ticket.Status.HELD]).exists():
-        _save(booking, agent, status=Booking.Status.CANCELLED)
-    return voided
-
-
 # --- What is allowed now --------------------------------------------------
 #
 # One `can_*` function per operation (backoffice/rules.py): the operation calls it under its
@@ -674,24 +677,6 @@ def can_cancel_seat(ticket, *, booking, tickets):
                 "issue its tickets, then refund the seat."
             )
         )
-    return ALLOWED
-
-
-def can_void(ticket, *, now=None):
-    now = now or timezone.now()
-    if ticket.status != Ticket.Status.OPEN:
-        return refuse(
-            TicketNotChangeable(f"Ticket {ticket} is {ticket.get_status_display().lower()}: it cannot be voided.")
-        )
-    if timezone.localdate(ticket.issued_at) != business_today(now):
-        return refuse(
-            TicketNotChangeable(
-                f"Ticket {ticket} was issued on {timezone.localdate(ticket.issued_at):%d %b %Y}: only tickets issued "
-                "today can be voided; refund it instead."
-            )
-        )
-    if ticket.flight.status != Flight.Status.SCHEDULED or ticket.flight.scheduled_departure <= now:
-        return refuse(TicketNotChangeable(f"{ticket.flight} has left: ticket {ticket} cannot be voided."))
     return ALLOWED
 
 
@@ -865,6 +850,11 @@ def route_fare_table(routes=None):
     for fare in fares:
         table.setdefault((fare.origin_id, fare.destination_id), []).append(fare)
     return table
+
+
+def open_sales_of_new_flights(sender, *, flights, user, **kwargs):
+    """Receiver of fleet's `flights_created` (connected in `SalesConfig.ready`): new flights go on sale."""
+    open_sales(flights=flights, user=user, new=True)
 
 
 def open_sales(*, flights, user, table=None, new=False):

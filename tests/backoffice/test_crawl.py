@@ -61,8 +61,6 @@ NEEDS = {
     "sales_booking_refund": {"sales.change_booking", "refunds.add_refund"},
     "sales_booking_refund_ticket": {"sales.change_booking", "refunds.add_refund"},
     "sales_booking_receipt": {"sales.view_booking"},
-    "sales_booking_departure": {"sales.change_booking"},
-    "sales_booking_cancel_flight": {"fleet.change_flight"},
     "fleet_flight_departure": {"sales.change_booking"},
     "fleet_flight_cancel_flight": {"fleet.change_flight"},
     "fleet_flight_book_on_this_flight": {"sales.add_booking"},
@@ -74,11 +72,11 @@ NEEDS = {
     "refunds_refund_reject": {"refunds.decide_refund"},
     "refunds_refund_pay": {"refunds.pay_refund"},
     "auth_user_password_change": {"auth.change_user"},
-    # Each report's listing and the CSV exports of both: the report's own permission.
+    # Each report's listing and the exports of both: the report's own permission.
     **{
         f"reporting_{report}_{part}": {f"reporting.view_{report}"}
         for report in ("salesreport", "refundreport", "cashupreport", "loadfactorreport")
-        for part in ("csv", "xlsx", "listing", "listing_csv", "listing_xlsx")
+        for part in ("csv", "xlsx", "pdf", "listing", "listing_csv", "listing_xlsx", "listing_pdf")
     },
 }
 # Pages no link leads to, and why: the crawl asks for them directly (as every role).
@@ -86,8 +84,6 @@ NOT_LINKED = {
     "logout": "a POST that ends the session: never opened",
     "view_on_site": "no model has a public page (SHOW_VIEW_ON_SITE is off)",
     "fleet_scheduleline_process_import": "the import form POSTs its file there (a GET is 405)",
-    "sales_booking_cancel_flight": "the flight page's Cancel flight redirects there",
-    "sales_booking_departure": "the flight page's Departure action redirects there",
 }
 # Pages that only take a POST: a GET is 405 for everyone logged in, whatever the role.
 POST_ONLY = {"fleet_scheduleline_process_import"}

@@ -1,4 +1,4 @@
-"""Finance runs a report and takes it away as CSV and Excel; a counter agent sees their own drawer only."""
+"""Finance runs a report and takes it away as CSV, Excel and PDF; a counter agent sees their own drawer only."""
 
 import io
 import re
@@ -6,7 +6,7 @@ import re
 import openpyxl
 from playwright.sync_api import Page, expect
 
-from tests.browser.helpers import button, follow, link, log_in, open_menu
+from tests.browser.helpers import button, follow, link, log_in, open_menu, pdf_text
 
 
 def test_finance_runs_the_sales_report_by_week_and_exports_it(page: Page):
@@ -31,9 +31,18 @@ def test_finance_runs_the_sales_report_by_week_and_exports_it(page: Page):
     assert sheet["A1"].value == "Sales: tickets issued"
     assert sheet["A5"].value == "Period"
 
+    pdf = " ".join(pdf_text(page, link(page, "PDF").get_attribute("href")).split())
+    assert pdf.startswith("Axis Blue Sales: tickets issued Tickets issued from ")
+    assert "both days whole, Europe/Paris time. By ISO week." in pdf
+    assert re.search(r"Run by Fay Finance on .* \(Europe/Paris\)\. Period Route Tickets Fare Taxes Total ", pdf)
+    assert re.search(r" Total [\d,]+ [\d,]+\.\d\d [\d,]+\.\d\d [\d,]+\.\d\d ", pdf)
+    assert re.search(r"page 1 of \d+$", pdf)
+
     follow(page, link(page, "Each document"))
     expect(page.get_by_role("heading", name="Sales: documents issued", exact=True)).to_be_visible()
     expect(page.get_by_role("columnheader", name="Ticket number")).to_be_visible()
+    documents = " ".join(pdf_text(page, link(page, "PDF").get_attribute("href")).split())
+    assert "Sales: documents issued" in documents and "Ticket number Issued (local) Agent" in documents
 
 
 def test_a_counter_agent_opens_their_own_drawer_only(page: Page):

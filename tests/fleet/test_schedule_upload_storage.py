@@ -1,6 +1,7 @@
 """The upload waiting between preview and confirmation is the uploader's alone; no other file can be named."""
 
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -100,3 +101,19 @@ def test_previews_never_confirmed_are_swept_after_a_day(tmp_path, settings):
     os.utime(other, (day_and_a_bit_ago, day_and_a_bit_ago))
     sweep(tmp_path)
     assert not old.exists() and fresh.exists() and other.exists()
+
+
+def test_a_damaged_spreadsheet_is_refused_in_words_not_an_exception_name(aircraft, admin_client):  # noqa: F811
+    import io
+    import zipfile
+
+    damaged = io.BytesIO()
+    with zipfile.ZipFile(damaged, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types")
+        archive.writestr("xl/workbook.xml", "<<<")
+    preview = upload(admin_client, "schedule.xlsx", damaged.getvalue())
+    html = preview.content.decode()
+    assert preview.status_code == 200
+    assert "This file cannot be read: it is damaged" in html
+    assert "Error" not in re.sub(r"<[^>]+>", " ", html).split("This file cannot be read")[1][:300]
+    assert not Flight.objects.exists()

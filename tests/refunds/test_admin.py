@@ -157,7 +157,7 @@ def test_admin_cancels_a_flight_from_its_page(refundable, sell, admin_role_user,
     client = csrf_client(admin_role_user)
     change = client.get(reverse("admin:fleet_flight_change", args=[bucket.flight_id])).content.decode()
     assert "Cancel flight" in change
-    url = reverse("admin:sales_booking_cancel_flight", args=[bucket.flight_id])
+    url = reverse("admin:fleet_flight_cancel_flight", args=[bucket.flight_id])
     assert "2 open ticket(s) get an involuntary refund" in client.get(url).content.decode()
     response = post_with_csrf(client, url, {})
     page = client.get(response["Location"]).content.decode()

@@ -326,6 +326,6 @@ def test_a_cancelled_flight_does_not_offer_cancel_flight(refundable, admin_role_
     services.cancel_flight(flight=bucket.flight, user=admin_role_user)
     assert Flight.objects.get(pk=bucket.flight_id).status == "cancelled"
     assert "cancel-flight" not in client.get(flight_page).content.decode()
-    response = client.get(reverse("admin:sales_booking_cancel_flight", args=[bucket.flight_id]))
+    response = client.get(reverse("admin:fleet_flight_cancel_flight", args=[bucket.flight_id]))
     assert response.status_code == 302 and response["Location"] == flight_page
     assert "is cancelled: it cannot be cancelled" in page_text(client, flight_page)

@@ -3,11 +3,14 @@ from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
+from fleet.models import Flight
 from refunds import services
 from refunds.exceptions import RefundNotAllowed
 from refunds.models import Refund
 from sales import services as sales
+from sales.exceptions import TicketNotChangeable
 from sales.models import Booking, Ticket
 from sales.services import PassengerRequest as P
 from tests.refunds.conftest import bucket_for
@@ -180,3 +183,30 @@ def test_bulk_decisions_skip_own_requests(refundable, sell, counter_user, financ
     done, refused = services.decide_many(refunds=[mine, theirs], approver=finance_user, approve=True)
     assert [r.pk for r in done] == [theirs.pk]
     assert [r.pk for r, _ in refused] == [mine.pk]
+
+
+# --- Void: the only one requests the refund ----------------------------------------------------------
+
+
+def test_there_is_one_void_and_it_requests_the_full_refund(refundable, sell, counter_user):
+    # A void without its refund would keep the passenger's money (PRODUCT.md: void = full refund, no fee).
+    assert not hasattr(sales, "void_ticket")
+    bucket = bucket_for(refundable, "500.00")
+    (ticket,) = sell(bucket, TWO[:1])
+    refund = services.void_ticket(ticket=ticket, agent=counter_user)
+    ticket.refresh_from_db()
+    assert ticket.status == "void"
+    assert (refund.kind, refund.amount, refund.fee_kept) == ("void", ticket.total_amount, Decimal("0.00"))
+    assert counters(bucket) == (0, 0)
+    assert Booking.objects.get(pk=ticket.booking_id).status == "cancelled"
+
+
+def test_void_is_refused_the_next_business_day_and_once_the_flight_has_left(refundable, sell, counter_user):
+    bucket = bucket_for(refundable, "500.00")
+    (ticket,) = sell(bucket, TWO[:1])
+    with pytest.raises(TicketNotChangeable, match="only tickets issued today"):
+        services.void_ticket(ticket=ticket, agent=counter_user, now=ticket.issued_at + dt.timedelta(days=1))
+    Flight.objects.filter(pk=bucket.flight_id).update(scheduled_departure=timezone.now() - dt.timedelta(minutes=1))
+    with pytest.raises(TicketNotChangeable, match="has left"):
+        services.void_ticket(ticket=ticket, agent=counter_user)
+    assert not Refund.objects.exists()

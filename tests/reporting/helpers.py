@@ -1,4 +1,4 @@
-"""Reading reports as a user gets them (the CSV export), and the test's own way to cut periods."""
+"""Reading reports as a user gets them (CSV, Excel, PDF), and the test's own way to cut periods."""
 
 import csv
 import datetime as dt
@@ -6,6 +6,7 @@ import io
 from decimal import Decimal
 
 import openpyxl
+import pypdf
 from django.db import connection
 from django.urls import reverse
 
@@ -45,6 +46,19 @@ def xlsx_sheet(response):
 
 def xlsx_rows(response):
     return [[cell.value for cell in row] for row in xlsx_sheet(response).iter_rows()]
+
+
+def pdf_reader(response):
+    assert response.status_code == 200, response.status_code
+    assert response["Content-Type"] == "application/pdf"
+    data = b"".join(response.streaming_content)
+    assert data.startswith(b"%PDF-")
+    return pypdf.PdfReader(io.BytesIO(data))
+
+
+def pdf_pages(response):
+    """The text of each page of a PDF response, whitespace runs made one space."""
+    return [" ".join(page.extract_text().split()) for page in pdf_reader(response).pages]
 
 
 def periods(first, last, grouping):

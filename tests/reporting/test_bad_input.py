@@ -48,7 +48,7 @@ CASES = [(report, params, message) for report in REPORT_MODELS for params, messa
 @pytest.mark.parametrize("report, params, message", CASES)
 def test_a_bad_parameter_is_a_message_on_the_form(report, params, message, admin_role_user, client):
     client.force_login(admin_role_user)
-    for part in ("", "csv"):
+    for part in ("", "csv", "xlsx", "pdf"):
         response = client.get(report_url(report, part, **params))
         assert response.status_code == 200, (part, response.status_code)
         assert not response.streaming, part
@@ -61,7 +61,7 @@ def test_a_bad_parameter_is_a_message_on_the_form(report, params, message, admin
 def test_listings_take_bad_parameters_too(report, admin_role_user, client):
     client.force_login(admin_role_user)
     for params in ({"date_from": "2021-01-31", "date_to": "2021-01-01"}, {"page": "many"}, {"page": "-1"}):
-        for part in ("listing", "listing_csv"):
+        for part in ("listing", "listing_csv", "listing_pdf"):
             response = client.get(report_url(report, part, **params))
             assert response.status_code == 200, (params, part)
 

@@ -10,11 +10,11 @@ from django.urls import reverse
 from backoffice.roles import ADMIN, COUNTER_STAFF, FINANCE, ROLES
 from tests.backoffice.test_roles import MATRIX
 from tests.reporting.conftest import at, sell
-from tests.reporting.helpers import REPORT_MODELS, read_csv, report_url, xlsx_rows
+from tests.reporting.helpers import REPORT_MODELS, pdf_pages, read_csv, report_url, xlsx_rows
 
 pytestmark = pytest.mark.django_db
 
-PARTS = ["", "listing", "csv", "listing_csv", "xlsx", "listing_xlsx"]
+PARTS = ["", "listing", "csv", "listing_csv", "xlsx", "listing_xlsx", "pdf", "listing_pdf"]
 RANGE = {"date_from": "2020-11-01", "date_to": "2020-11-30"}
 
 
@@ -84,6 +84,9 @@ def test_counter_staff_cannot_open_another_drawer_by_changing_the_url(part, two_
         if part.endswith("xlsx") and response.status_code == 200:
             names = {row[1] for row in xlsx_rows(response)[5:]}
             assert "cleo" not in names
+        elif part.endswith("pdf") and response.status_code == 200:
+            (page,) = pdf_pages(response)
+            assert "carl" in page and "cleo" not in page
         else:
             body = b"".join(response.streaming_content) if response.streaming else response.content
             assert b"cleo" not in body

@@ -197,26 +197,6 @@ def test_cancel_one_ticket_reprices_the_booking(economy, book_on, counter_user):
     assert counts(economy.flight, economy) == (1, 1)
 
 
-def test_void_same_day_releases_seat_and_refuses_flown(economy, book_on, counter_user):
-    booking = book_on(economy)
-    services.take_payment(booking=booking, amount=booking.total_amount, method="cash", agent=counter_user)
-    (ticket,) = services.issue_tickets(booking=booking, agent=counter_user)
-    services.void_ticket(ticket=ticket, agent=counter_user)
-    ticket.refresh_from_db()
-    assert ticket.status == "void"
-    assert counts(economy.flight, economy) == (0, 0)
-    with pytest.raises(TicketNotChangeable, match="cannot be voided"):
-        services.void_ticket(ticket=ticket, agent=counter_user)
-
-
-def test_void_refused_the_next_business_day(economy, book_on, counter_user):
-    booking = book_on(economy)
-    services.take_payment(booking=booking, amount=booking.total_amount, method="cash", agent=counter_user)
-    (ticket,) = services.issue_tickets(booking=booking, agent=counter_user)
-    with pytest.raises(TicketNotChangeable, match="only tickets issued today"):
-        services.void_ticket(ticket=ticket, agent=counter_user, now=timezone.now() + dt.timedelta(days=1))
-
-
 def test_expired_hold_releases_seats_and_refuses_payment(economy, book_on, counter_user):
     booking = book_on(economy, passengers=adults(2))
     later = booking.hold_deadline + dt.timedelta(minutes=1)
@@ -256,19 +236,33 @@ def test_pay_now_sells_inside_two_hours_of_departure(economy, counter_user):
         scheduled_departure=timezone.now() + dt.timedelta(minutes=90),
         scheduled_arrival=timezone.now() + dt.timedelta(minutes=170),
     )
-    from django.db import transaction
-
     from tests.sales.conftest import CONTACT
 
-    with transaction.atomic():
-        booking = services.book(
-            segments=[services.SegmentRequest(economy.flight_id, "Y")],
-            passengers=adults(1),
-            agent=counter_user,
-            hold=False,
-            **CONTACT,
-        )
-        services.take_payment(booking=booking, amount=booking.total_amount, method="cash", agent=counter_user)
-        services.issue_tickets(booking=booking, agent=counter_user)
-    booking.refresh_from_db()
+    booking = services.pay_now(
+        segments=[services.SegmentRequest(economy.flight_id, "Y")],
+        passengers=adults(1),
+        agent=counter_user,
+        method="cash",
+        **CONTACT,
+    )
     assert booking.status == "ticketed"
+
+
+def test_pay_now_is_one_operation_that_keeps_nothing_when_the_payment_is_refused(economy, counter_user):
+    from tests.sales.conftest import CONTACT
+
+    sale = {
+        "segments": [services.SegmentRequest(economy.flight_id, "Y")],
+        "passengers": adults(2),
+        "agent": counter_user,
+        **CONTACT,
+    }
+    with pytest.raises(PaymentRefused) as refused:
+        services.pay_now(**sale, method="card", reference="")
+    assert refused.value.field == "reference"
+    economy.flight.refresh_from_db()
+    assert (Booking.objects.count(), economy.flight.seats_sold) == (0, 0)
+
+    booking = services.pay_now(**sale, method="card", reference="AUTH 123")
+    assert booking.status == "ticketed" and booking.balance_due == 0
+    assert [t.status for t in booking.tickets.all()] == ["open", "open"]

@@ -58,7 +58,7 @@ def test_departure_page_flies_tickets_then_marks_no_shows(economy, book_on, coun
         scheduled_arrival=timezone.now() + dt.timedelta(hours=1),
     )
     client.force_login(counter_user)
-    url = reverse("admin:sales_booking_departure", args=[economy.flight_id])
+    url = reverse("admin:fleet_flight_departure", args=[economy.flight_id])
     assert "Confirm departure" in client.get(url).content.decode()
     client.post(url, {"step": "depart"})
     assert set(Ticket.objects.values_list("status", flat=True)) == {"flown"}
@@ -70,7 +70,7 @@ def test_departure_page_flies_tickets_then_marks_no_shows(economy, book_on, coun
 
 def test_finance_cannot_reach_the_departure_page(economy, finance_user, client):
     client.force_login(finance_user)
-    url = reverse("admin:sales_booking_departure", args=[economy.flight_id])
+    url = reverse("admin:fleet_flight_departure", args=[economy.flight_id])
     assert client.get(url).status_code == 403
     assert client.post(url, {"step": "depart"}).status_code == 403
     economy.flight.refresh_from_db()

@@ -409,7 +409,7 @@ def test_typed_urls_and_fields_never_cause_a_server_error(network, counter_user,
         == 200
     )
     assert client.get(NEW, {"segment": "²:Y"}).status_code == 404
-    departure = reverse("admin:sales_booking_departure", args=[flights[0].pk])
+    departure = reverse("admin:fleet_flight_departure", args=[flights[0].pk])
     assert client.post(departure, {"step": "no_show", "ticket": "²"}).status_code == 302
     long_email = "a" * 250 + "@example.com"
     response = client.post(NEW, booking_form(flights[0], **{"contact-contact_email": long_email}))

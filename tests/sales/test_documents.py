@@ -21,8 +21,9 @@ from tests.sales.conftest import CONTACT
 
 pytestmark = pytest.mark.django_db
 
-# The booking reads in a fixed number of queries (booking_page), the manifest in two.
-RECEIPT_QUERIES = 6
+# The booking reads in a fixed number of queries (booking_page, without the refunds: a receipt shows none), the
+# manifest in two.
+RECEIPT_QUERIES = 5
 MANIFEST_QUERIES = 2
 
 

@@ -86,7 +86,7 @@ def update_roles(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("backoffice", "0008_login_throttle_roles"),
+        ("backoffice", "0009_password_to_change"),
         ("fleet", "0003_staffstation"),
     ]
 
