@@ -23,14 +23,14 @@ class StaffStationInline(StackedInline):
     verbose_name_plural = _("station")
 
 
+class WithStation:
+    def get_inlines(self, request, obj):
+        # Django adds a user in two steps, name and password first: the station is set on the next page.
+        inlines = super().get_inlines(request, obj)
+        return [*inlines, StaffStationInline] if obj is not None else inlines
+
+
 def add_to_user_page(site):
     user_admin = type(site._registry[User])
     site.unregister(User)
-    site.register(
-        User,
-        type(
-            user_admin.__name__,
-            (user_admin,),
-            {"inlines": [*user_admin.inlines, StaffStationInline], "__module__": __name__},
-        ),
-    )
+    site.register(User, type(user_admin.__name__, (WithStation, user_admin), {"__module__": __name__}))

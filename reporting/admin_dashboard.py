@@ -183,7 +183,7 @@ def departures_table(user, day, *, today, now, key, title, url, show_origin):
             badge = format_html(
                 '{} <a href="{}" class="bo-link">{}</a>',
                 badge,
-                admin_url("sales_booking_departure", flight.pk),
+                admin_url("fleet_flight_departure", flight.pk),
                 _("Departure and no-shows"),
             )
         cancelled = flight.status == flight.Status.CANCELLED
