@@ -184,7 +184,9 @@ if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # A lock wait ends with an error, never a hang; services turn it into "try again".
-        DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c lock_timeout=5000"
+        # No JIT: it compiles the large report and export queries for seconds (12 s of a 1-million-row
+        # CSV, bench/reports.py) and never pays back on the short ones.
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c lock_timeout=5000 -c jit=off"
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {

@@ -4,7 +4,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count
+from django.db.models import Case, Count, F, Q, Value, When
 from django.http import Http404
 from django.shortcuts import redirect
 from django.utils import timezone
@@ -284,6 +284,20 @@ class FlightAdmin(HistoryModelAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         return selectors.flight_search(queryset, search_term), False
+
+    def get_ordering(self, request):
+        """Today's and later departures first, soonest first; then the past, most recent first.
+
+        Whoever opens the list or searches a flight number wants the next flights, not the first
+        ones ever flown; a column header still sorts by that column.
+        """
+        today = dt.datetime.combine(timezone.localdate(), dt.time.min, tzinfo=timezone.get_default_timezone())
+        upcoming = Q(scheduled_departure__gte=today)
+        return [
+            Case(When(upcoming, then=Value(0)), default=Value(1)).asc(),
+            Case(When(upcoming, then=F("scheduled_departure"))).asc(),
+            F("scheduled_departure").desc(),
+        ]
 
     def save_model(self, request, obj, form, change):
         # A refusal (capacity below the seats sold, read under the lock) comes back on the form.

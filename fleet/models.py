@@ -159,6 +159,8 @@ class Flight(models.Model):
             # Availability search: origin and destination airports, departure window.
             models.Index(fields=["origin", "destination", "scheduled_departure"], name="flight_route_departure_idx"),
             models.Index(fields=["scheduled_departure"], name="flight_departure_idx"),
+            # The load factor report: flights by flight date.
+            models.Index(fields=["flight_date"], name="flight_date_idx"),
         ]
 
     def __str__(self):

@@ -146,7 +146,13 @@ class Refund(models.Model):
                 violation_error_message=_("The person who requested a refund cannot approve or reject it."),
             ),
         ]
-        indexes = [models.Index(fields=["status", "requested_at"], name="refund_queue_idx")]
+        indexes = [
+            models.Index(fields=["status", "requested_at"], name="refund_queue_idx"),
+            # The refunds report: refunds requested in a range, whatever their status.
+            models.Index(fields=["requested_at"], name="refund_requested_idx"),
+            # The cash-up: refunds paid out in a range.
+            models.Index(fields=["paid_at"], name="refund_paid_idx"),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} refund of {self.ticket}"

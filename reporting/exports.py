@@ -26,6 +26,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from backoffice.csv_safety import csv_rows
+from reporting import pg_csv
 from reporting.reports import CODE, COUNT, DAYS, MONEY, PERCENT, TEXT, TIME
 
 BOM = "\ufeff"
@@ -53,6 +54,17 @@ def _cell(value):
     if isinstance(value, dt.date):
         return value.isoformat()
     return value
+
+
+def header_line(columns, flavour):
+    return next(csv_rows([[str(column.label) for column in columns]], delimiter=flavour.delimiter))
+
+
+def listing_csv_stream(listing, flavour):
+    """A listing's CSV: written by PostgreSQL when it can (reporting.pg_csv, the same bytes), else row by row here."""
+    if pg_csv.available(listing):
+        return pg_csv.copy_csv_stream(listing, flavour, header_line(listing.columns, flavour))
+    return csv_stream(listing.columns, listing.rows(), flavour)
 
 
 def csv_stream(columns, rows, flavour):

@@ -16,6 +16,7 @@ from refunds.models import Refund
 from reporting import forms, selectors
 from reporting.models import CashUpReport, LoadFactorReport, RefundReport, SalesReport
 from reporting.periods import business_zone, period_label
+from reporting.pg_csv import concat, field, label, raw, when
 from sales.models import Payment, Ticket
 
 TEXT, COUNT, MONEY, DATE, TIME, PERCENT, DAYS = "text", "count", "money", "date", "time", "percent", "days"
@@ -50,15 +51,45 @@ class Table:
 
 @dataclass
 class Listing:
-    """One row per document: a lazy queryset and how each of its rows reads. Pages slice it; exports stream it."""
+    """One row per document: a lazy queryset and how each of its rows reads. Pages slice it; exports stream it.
+
+    `cells` says the same as `to_row` in SQL, column by column (reporting.pg_csv), for the CSV that
+    PostgreSQL writes itself; a change to one is a change to the other (tests/reporting/test_csv_copy.py).
+    """
 
     columns: list
     queryset: object
     to_row: object
     totals: dict | None = None
+    cells: dict | None = None
+    # How a page is read at scale: the rows counted on one table, and rows `start` to `stop` by their keys.
+    count: object = None
+    page: object = None
 
     def rows(self, chunk_size=2000):
         return (self.to_row(values) for values in self.queryset.iterator(chunk_size=chunk_size))
+
+    def pages(self):
+        """What Django's Paginator slices: the queryset, or (with `count` and `page`) the same rows read by keys."""
+        return _KeyedRows(self) if self.page is not None else self.queryset
+
+
+class _KeyedRows:
+    """A listing as Django's Paginator sees it: a count, and a slice."""
+
+    def __init__(self, listing):
+        self.listing = listing
+
+    def count(self):
+        return self.listing.count()
+
+    def __getitem__(self, index):
+        return self.listing.page(index.start, index.stop)
+
+
+def by_keys(queryset, keys):
+    """A page's rows: their keys first (one table, one index, however deep the page), then those rows only."""
+    return lambda start, stop: queryset.filter(pk__in=list(keys[start:stop]))
 
 
 def money(value):
@@ -87,14 +118,43 @@ def iata_name(surname, given_names, title):
     return f"{name} {title}" if title else name
 
 
+def iata_name_sql(surname, given_names, title):
+    return concat(
+        field(surname),
+        "/",
+        field(given_names),
+        when(raw(f'listing."{title}" <> %s', ""), concat(" ", field(title)), ""),
+    )
+
+
 def designator(values, prefix=""):
     number = f"{values[prefix + 'carrier']} {values[prefix + 'flight_number']}{values[prefix + 'suffix']}"
     return f"{number} {values[prefix + 'flight_date']:%d%b%y}".upper()
 
 
-def label_of(choices):
-    labels = {value: str(label) for value, label in choices}
-    return lambda value: labels.get(value, value or "")
+def designator_sql(number="flight_number"):
+    return raw(
+        f'upper(listing."carrier" || \' \' || listing."{number}" || listing."suffix" || \' \' '
+        f"|| to_char(listing.\"flight_date\", 'DDMonYY'))"
+    )
+
+
+def route_sql(origin="origin", destination="destination"):
+    return concat(field(origin), "-", field(destination))
+
+
+def days_sql(later, earlier):
+    return raw(f'round(extract(epoch FROM listing."{later}" - listing."{earlier}") / 86400, 1)')
+
+
+class label_of:  # noqa: N801 (used as a function: label_of(choices)(value))
+    """A choice's label, or the value itself when it is not a choice."""
+
+    def __init__(self, choices):
+        self.labels = {value: str(label) for value, label in choices}
+
+    def __call__(self, value):
+        return self.labels.get(value, value or "")
 
 
 @dataclass(frozen=True)
@@ -245,6 +305,27 @@ class Sales(Report):
             queryset=selectors.sales_documents(form.date_range, **form.filters()),
             to_row=row,
             totals=self._totals(form),
+            count=selectors.tickets_issued(form.date_range, **form.filters()).count,
+            page=by_keys(
+                selectors.sales_documents(form.date_range, **form.filters()),
+                selectors.sales_document_keys(form.date_range, **form.filters()),
+            ),
+            cells={
+                "number": field("number"),
+                "issued_at": field("issued_at"),
+                "agent": field("agent"),
+                "record_locator": field("record_locator"),
+                "passenger": iata_name_sql("surname", "given_names", "title"),
+                "passenger_type": field("passenger_type"),
+                "flight": designator_sql(),
+                "route": route_sql(),
+                "fare_class": field("fare_class"),
+                "fare": field("fare_amount"),
+                "taxes": field("tax_amount"),
+                "total": field("total_amount"),
+                "form_of_payment": label("form_of_payment", payment_method.labels),
+                "status": label("status", ticket_status.labels),
+            },
         )
 
 
@@ -345,6 +426,29 @@ class Refunds(Report):
             queryset=selectors.refund_listing(form.date_range, **form.filters()),
             to_row=row,
             totals=self._totals(form),
+            count=selectors.refunds_requested(form.date_range, **form.filters()).count,
+            page=by_keys(
+                selectors.refund_listing(form.date_range, **form.filters()),
+                selectors.refund_keys(form.date_range, **form.filters()),
+            ),
+            cells={
+                "requested_at": field("requested_at"),
+                "ticket_number": field("ticket_number"),
+                "record_locator": field("record_locator"),
+                "passenger": iata_name_sql("surname", "given_names", "title"),
+                "route": route_sql(),
+                "kind": label("kind", refund_kind.labels),
+                "status": label("status", refund_status.labels),
+                **{name: field(name) for name in ("fare_paid", "fee_kept", "taxes_returned", "amount")},
+                "requester": field("requester"),
+                "approver": field("approver"),
+                "decided_at": field("decided_at"),
+                "rejection_reason": field("rejection_reason"),
+                "paid_at": field("paid_at"),
+                "method": label("method", payment_method.labels),
+                "reference": field("reference"),
+                "days_to_payment": days_sql("paid_at", "requested_at"),
+            },
         )
 
 
@@ -428,6 +532,15 @@ class CashUp(Report):
     def _totals(self, form):
         return _drawer_row(*selectors.cash_up_totals(form.date_range, **form.filters()))
 
+    def _movements_by_keys(self, form, start, stop):
+        keys = list(selectors.drawer_movement_keys(form.date_range, **form.filters())[start:stop])
+        return selectors.drawer_movements(
+            form.date_range,
+            payment_ids=[key for _at, movement, key in keys if movement == "payment"],
+            refund_ids=[key for _at, movement, key in keys if movement == "refund"],
+            **form.filters(),
+        )
+
     def listing(self, form):
         movements = selectors.drawer_movements(form.date_range, **form.filters())
         labels = {"payment": _("Payment taken"), "refund": _("Refund paid out")}
@@ -449,6 +562,18 @@ class CashUp(Report):
             queryset=movements,
             to_row=row,
             totals={"amount": self._totals(form)["net"]},
+            count=selectors.drawer_movement_keys(form.date_range, **form.filters()).count,
+            page=lambda start, stop: self._movements_by_keys(form, start, stop),
+            cells={
+                "at": field("at"),
+                "agent": field("agent_name"),
+                "movement": label("movement", {value: str(text) for value, text in labels.items()}),
+                "method": label("method", payment_method.labels),
+                "reference": field("reference"),
+                "record_locator": field("record_locator"),
+                "ticket_number": field("ticket_number"),
+                "amount": field("signed"),
+            },
         )
 
 
@@ -540,10 +665,32 @@ class LoadFactor(Report):
             columns=LOAD_FACTOR_LISTING,
             queryset=selectors.load_factor_by_flight(form.date_range, **form.filters()),
             to_row=row,
+            count=selectors.flights_in(form.date_range, **form.filters()).count,
+            page=by_keys(
+                selectors.load_factor_by_flight(form.date_range, **form.filters()),
+                selectors.flight_keys(form.date_range, **form.filters()),
+            ),
             totals={
                 "capacity": totals["seats_offered"],
                 "seats_sold": totals["sold"],
                 "load_factor": totals["load_factor"],
+            },
+            cells={
+                "flight": designator_sql("number"),
+                "leg": field("leg_number"),
+                "route": route_sql("origin_code", "destination_code"),
+                "departure": field("scheduled_departure"),
+                "aircraft": field("aircraft"),
+                "status": label("status", flight_status.labels),
+                "capacity": field("capacity"),
+                "seats_sold": field("seats_sold"),
+                "load_factor": raw(
+                    'CASE WHEN listing."status" = %s OR listing."capacity" = 0 THEN NULL '
+                    'ELSE round(listing."seats_sold" * 100.0 / listing."capacity", 1) END',
+                    Flight.Status.CANCELLED.value,
+                ),
+                **{column.key: field(column.key) for column in CABIN_COLUMNS},
+                "infants": field("infants"),
             },
         )
 

@@ -4,6 +4,14 @@ Each summary is one GROUP BY query (the period truncated in the business time
 zone, then the report's own keys) and one aggregate for the totals; each
 listing is one query, read lazily so that an export streams. No query here
 depends on the number of rows.
+
+At scale (bench/reports.py: a year of 5 million tickets), a month of tickets or
+payments is too many rows to sum within a second: the sales report and the
+cash-up's payments read the daily summaries that each sale keeps
+(sales/summaries.py), whose day is the business day, so that a range of whole
+local days is a range of days there too. A listing page reads the keys of its
+rows first, from one table and one index (`*_keys`), then only those rows with
+their joins; its page count is counted on that one table as well.
 """
 
 from django.db.models import Avg, Count, DecimalField, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum, Value
@@ -11,7 +19,7 @@ from django.db.models import Avg, Count, DecimalField, ExpressionWrapper, F, Out
 from fleet.models import Flight
 from refunds.models import Refund
 from reporting.periods import period_of
-from sales.models import Cabin, Payment, Ticket
+from sales.models import Cabin, DailyAgentSales, DailyPayments, DailyRouteSales, Payment, Ticket
 
 # --- Sales: tickets issued ----------------------------------------------------
 
@@ -28,6 +36,32 @@ SALES_FIGURES = {
     "total": Sum("total_amount"),
 }
 
+# The same from the daily summaries (whose own fields are named like the keys: read under another name first).
+SUMMARY_BREAKDOWNS = {
+    "route": {"origin": F("origin__code"), "destination": F("destination__code")},
+    "fare_class": {"fare_class": F("fare_class__code")},
+    "agent": {"agent": F("agent__username")},
+}
+SUMMARY_FIGURES = {"tickets": Sum("tickets"), "fare": Sum("fare"), "taxes": Sum("taxes"), "total": Sum("total")}
+
+
+def daily_sales(date_range, breakdown, *, agent=None, fare_class=None):
+    """The summary rows of the range's days that a breakdown and filters read; None when none can (then: tickets).
+
+    By route: the route table, which knows no agent; by fare class or agent, and the totals: the agent table.
+    """
+    if breakdown == "route":
+        if agent is not None:
+            return None
+        rows = DailyRouteSales.objects.all()
+    else:
+        rows = DailyAgentSales.objects.all()
+        if agent is not None:
+            rows = rows.filter(agent=agent)
+    if fare_class is not None:
+        rows = rows.filter(fare_class=fare_class)
+    return rows.filter(**date_range.dates("day")).order_by()
+
 
 def tickets_issued(date_range, *, agent=None, fare_class=None):
     """Every ticket issued in the range, whatever became of it since (voids and refunds are the refunds report's)."""
@@ -40,19 +74,37 @@ def tickets_issued(date_range, *, agent=None, fare_class=None):
 
 
 def sales_summary(date_range, grouping, breakdown, **filters):
-    """Rows of (period, breakdown keys, tickets, fare, taxes, total), period first."""
-    keys = SALES_BREAKDOWNS[breakdown]
-    return (
-        tickets_issued(date_range, **filters)
-        .annotate(period=period_of("issued_at", grouping))
+    """Rows of (period, breakdown keys, tickets, fare, taxes, total), period first.
+
+    From the daily summaries; by route for one agent (which they do not hold), from that agent's tickets.
+    """
+    summary = daily_sales(date_range, breakdown, **filters)
+    if summary is None:
+        keys = SALES_BREAKDOWNS[breakdown]
+        return (
+            tickets_issued(date_range, **filters)
+            .annotate(period=period_of("issued_at", grouping))
+            .values("period", **keys)
+            .annotate(**SALES_FIGURES)
+            .order_by("period", *keys)
+        )
+    keys = {f"{name}_key": value for name, value in SUMMARY_BREAKDOWNS[breakdown].items()}
+    rows = (
+        summary.annotate(period=period_of("day", grouping, calendar_date=True))
         .values("period", **keys)
-        .annotate(**SALES_FIGURES)
+        .annotate(**SUMMARY_FIGURES)
         .order_by("period", *keys)
     )
+    return ({name.removesuffix("_key"): value for name, value in row.items()} for row in rows)
 
 
 def sales_totals(date_range, **filters):
-    return tickets_issued(date_range, **filters).aggregate(**SALES_FIGURES)
+    return daily_sales(date_range, "agent", **filters).aggregate(**SUMMARY_FIGURES)
+
+
+def sales_document_keys(date_range, **filters):
+    """The ids of the tickets of `sales_documents`, in its order, from the tickets' (issued_at, number) index."""
+    return tickets_issued(date_range, **filters).order_by("issued_at", "number").values_list("pk", flat=True)
 
 
 def sales_documents(date_range, **filters):
@@ -108,6 +160,10 @@ def refunds_requested(date_range, *, status=None, kind=None):
     if kind:
         refunds = refunds.filter(kind=kind)
     return refunds.order_by()
+
+
+def refund_keys(date_range, **filters):
+    return refunds_requested(date_range, **filters).order_by("requested_at", "pk").values_list("pk", flat=True)
 
 
 def refund_summary(date_range, grouping, **filters):
@@ -177,16 +233,27 @@ def refunds_paid_out(date_range, *, agent=None, method=None):
     return refunds.order_by()
 
 
+def daily_payments(date_range, *, agent=None, method=None):
+    """The payments' daily summary rows of the range's days (sales/summaries.py)."""
+    rows = DailyPayments.objects.filter(**date_range.dates("day"))
+    if agent is not None:
+        rows = rows.filter(agent=agent)
+    if method:
+        rows = rows.filter(method=method)
+    return rows.order_by()
+
+
 def cash_up(date_range, grouping, **filters):
     """Payments taken and refunds paid out per period, agent and method: two GROUP BY queries.
 
-    Returns (payments rows, refunds rows), each keyed by period, agent and method.
+    Returns (payments rows, refunds rows), each keyed by period, agent and method. Payments are
+    read from their daily summary; refunds paid out (far fewer) from the refunds.
     """
     taken = (
-        payments_taken(date_range, **filters)
-        .annotate(period=period_of("received_at", grouping))
+        daily_payments(date_range, **filters)
+        .annotate(period=period_of("day", grouping, calendar_date=True))
         .values("period", "method", agent_name=F("agent__username"))
-        .annotate(count=Count("pk"), amount=Sum("amount"))
+        .annotate(count=Sum("payments"), amount=Sum("amount"))
         .order_by("period", "agent_name", "method")
     )
     paid_out = (
@@ -200,18 +267,30 @@ def cash_up(date_range, grouping, **filters):
 
 
 def cash_up_totals(date_range, **filters):
-    taken = payments_taken(date_range, **filters).aggregate(count=Count("pk"), amount=Sum("amount"))
+    taken = daily_payments(date_range, **filters).aggregate(count=Sum("payments"), amount=Sum("amount"))
     paid_out = refunds_paid_out(date_range, **filters).aggregate(count=Count("pk"), amount=Sum("amount"))
-    return taken, paid_out
+    return {"count": taken["count"] or 0, "amount": taken["amount"]}, paid_out
 
 
-def drawer_movements(date_range, **filters):
+def drawer_movement_keys(date_range, **filters):
+    """(time, movement, id) of each movement of `drawer_movements`, in its order, from two indexes only."""
+    payments = payments_taken(date_range, **filters).annotate(at=F("received_at"), movement=Value("payment"))
+    refunds = refunds_paid_out(date_range, **filters).annotate(at=F("paid_at"), movement=Value("refund"))
+    keys = ("at", "movement", "pk")
+    return payments.values_list(*keys).union(refunds.values_list(*keys), all=True).order_by(*keys)
+
+
+def drawer_movements(date_range, *, payment_ids=None, refund_ids=None, **filters):
     """Each payment taken and each refund paid out, in time order, in one lazy listing (UNION ALL).
 
-    `signed` is the amount with refunds negative, so that a column sums to the net.
+    `signed` is the amount with refunds negative, so that a column sums to the net. With
+    `payment_ids` and `refund_ids` (a page of `drawer_movement_keys`), only those.
     """
     columns = ("at", "agent_name", "method", "reference", "record_locator", "ticket_number", "movement", "signed")
-    payments = payments_taken(date_range, **filters).annotate(
+    payments, refunds = payments_taken(date_range, **filters), refunds_paid_out(date_range, **filters)
+    if payment_ids is not None:
+        payments, refunds = payments.filter(pk__in=payment_ids), refunds.filter(pk__in=refund_ids)
+    payments = payments.annotate(
         at=F("received_at"),
         agent_name=F("agent__username"),
         record_locator=F("booking__record_locator"),
@@ -219,7 +298,7 @@ def drawer_movements(date_range, **filters):
         movement=Value("payment"),
         signed=F("amount"),
     )
-    refunds = refunds_paid_out(date_range, **filters).annotate(
+    refunds = refunds.annotate(
         at=F("paid_at"),
         agent_name=F("paid_by__username"),
         record_locator=F("ticket__booking__record_locator"),
@@ -227,7 +306,9 @@ def drawer_movements(date_range, **filters):
         movement=Value("refund"),
         signed=ExpressionWrapper(-F("amount"), output_field=DecimalField(max_digits=12, decimal_places=2)),
     )
-    return payments.values(*columns).union(refunds.values(*columns), all=True).order_by("at", "movement")
+    return (
+        payments.values(*columns, "pk").union(refunds.values(*columns, "pk"), all=True).order_by("at", "movement", "pk")
+    )
 
 
 # --- Load factor --------------------------------------------------------------------
@@ -247,6 +328,13 @@ def flights_in(date_range, *, origin=None, destination=None):
     return flights.order_by()
 
 
+def flight_keys(date_range, **filters):
+    return flights_in(date_range, **filters).order_by(*FLIGHT_ORDER).values_list("pk", flat=True)
+
+
+FLIGHT_ORDER = ("flight_date", "scheduled_departure", "carrier", "number", "leg_number")
+
+
 def load_factor_by_flight(date_range, **filters):
     """Each flight with its seats sold, capacity and the passengers holding a seat in each cabin."""
     seated = Q(tickets__holds_seat=True)
@@ -258,7 +346,7 @@ def load_factor_by_flight(date_range, **filters):
     return (
         flights_in(date_range, **filters)
         .annotate(**by_cabin, infants=infants)
-        .order_by("flight_date", "scheduled_departure", "carrier", "number", "leg_number")
+        .order_by(*FLIGHT_ORDER)
         .values(
             "pk",
             "carrier",

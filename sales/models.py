@@ -285,7 +285,13 @@ class Ticket(models.Model):
     total_amount = models.DecimalField(_("total"), **money_field_options)
     issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
     issued_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        # Indexed with issued_at below (ticket_agent_issued_idx), which serves the foreign key too.
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
 
     history = HistoricalRecords()
@@ -320,7 +326,11 @@ class Ticket(models.Model):
         ]
         indexes = [
             models.Index(fields=["flight", "holds_seat"], name="ticket_flight_seat_idx"),
-            models.Index(fields=["issued_at"], name="ticket_issued_idx"),
+            # The sales listing and its CSV: a range of issue times, in listing order (pages by keys, COUNT).
+            # (PostgreSQL: with the id, so that a deep page's keys are read from the index alone.)
+            models.Index(fields=["issued_at", "number"], include=["id"], name="ticket_issued_number_idx"),
+            # Sales by one agent (the sales report's agent filter, the counter's home page).
+            models.Index(fields=["issued_by", "issued_at"], name="ticket_agent_issued_idx"),
         ]
 
     def __str__(self):
@@ -355,11 +365,13 @@ class Payment(models.Model):
         CARD = "card", _("Card")
         BANK_TRANSFER = "bank_transfer", _("Bank transfer")
 
-    booking = models.ForeignKey(Booking, on_delete=models.PROTECT, related_name="payments")
+    # Indexed with received_at below (payment_booking_first_idx), which serves the foreign key too.
+    booking = models.ForeignKey(Booking, on_delete=models.PROTECT, related_name="payments", db_index=False)
     amount = models.DecimalField(_("amount"), **money_field_options)
     method = models.CharField(_("method"), max_length=13, choices=Method.choices)
     reference = models.CharField(_("reference"), max_length=60, blank=True, default="")
-    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Indexed with received_at below (payment_agent_received_idx), which serves the foreign key too.
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False)
     received_at = models.DateTimeField(_("received at"))
 
     history = HistoricalRecords()
@@ -374,7 +386,90 @@ class Payment(models.Model):
                 condition=Q(method__in=["cash", "card", "bank_transfer"]), name="payment_method_known"
             ),
         ]
-        indexes = [models.Index(fields=["received_at"], name="payment_received_idx")]
+        indexes = [
+            # The cash-up listing and its CSV: a range of times.
+            models.Index(fields=["received_at"], name="payment_received_idx"),
+            # One agent's drawer (the cash-up's agent filter, the counter's home page).
+            models.Index(fields=["agent", "received_at"], name="payment_agent_received_idx"),
+            # A booking's first payment, its form of payment in the sales listing (PostgreSQL: read from the
+            # index alone, a million times for a million-row CSV).
+            models.Index(fields=["booking", "received_at", "id"], include=["method"], name="payment_booking_first_idx"),
+        ]
 
     def __str__(self):
         return f"{self.booking.record_locator} {self.amount} {self.get_method_display()}"
+
+
+# --- Daily summaries --------------------------------------------------------------------
+# Sums of tickets issued and payments taken per business day, kept by sales/summaries.py in the
+# sale's own transaction, read by the sales report and the cash-up (reporting/selectors.py), which
+# cannot sum a month of tickets row by row within a second. Derived data, no history of their own
+# (docs/decisions.md): `manage.py rebuild_sales_summaries` remakes them from the tickets and payments.
+
+summary_key = {"on_delete": models.PROTECT, "related_name": "+", "db_index": False}
+
+
+class _DailySales(models.Model):
+    day = models.DateField(_("business day"))
+    tickets = models.PositiveIntegerField(_("tickets"), default=0)
+    fare = models.DecimalField(_("fare"), **money_field_options, default=ZERO)
+    taxes = models.DecimalField(_("taxes"), **money_field_options, default=ZERO)
+    total = models.DecimalField(_("total"), **money_field_options, default=ZERO)
+
+    class Meta:
+        abstract = True
+
+
+class DailyRouteSales(_DailySales):
+    """Tickets issued per business day, route (the flight's origin and destination) and fare class."""
+
+    origin = models.ForeignKey(Airport, **summary_key)
+    destination = models.ForeignKey(Airport, **summary_key)
+    fare_class = models.ForeignKey(FareClass, **summary_key)
+
+    class Meta:
+        verbose_name = _("daily sales by route")
+        verbose_name_plural = _("daily sales by route")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "origin", "destination", "fare_class"], name="dailyroutesales_one_per_key"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.origin_id}-{self.destination_id} {self.fare_class_id}: {self.tickets}"
+
+
+class DailyAgentSales(_DailySales):
+    """Tickets issued per business day, issuing agent and fare class."""
+
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, **summary_key)
+    fare_class = models.ForeignKey(FareClass, **summary_key)
+
+    class Meta:
+        verbose_name = _("daily sales by agent")
+        verbose_name_plural = _("daily sales by agent")
+        constraints = [
+            models.UniqueConstraint(fields=["day", "agent", "fare_class"], name="dailyagentsales_one_per_key")
+        ]
+
+    def __str__(self):
+        return f"{self.day} agent {self.agent_id} {self.fare_class_id}: {self.tickets}"
+
+
+class DailyPayments(models.Model):
+    """Payments taken per business day, agent and method."""
+
+    day = models.DateField(_("business day"))
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, **summary_key)
+    method = models.CharField(_("method"), max_length=13, choices=Payment.Method.choices)
+    payments = models.PositiveIntegerField(_("payments"), default=0)
+    amount = models.DecimalField(_("amount"), **money_field_options, default=ZERO)
+
+    class Meta:
+        verbose_name = _("daily payments")
+        verbose_name_plural = _("daily payments")
+        constraints = [models.UniqueConstraint(fields=["day", "agent", "method"], name="dailypayments_one_per_key")]
+
+    def __str__(self):
+        return f"{self.day} agent {self.agent_id} {self.method}: {self.payments}"

@@ -4,6 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from fleet.models import Airport, Flight
 from tests.factories import AircraftTypeFactory, AirportFactory, FlightFactory
@@ -262,3 +263,20 @@ def test_the_flight_form_cannot_cancel_a_flight_behind_the_refunds(client, admin
     url = reverse("admin:fleet_flight_change", args=[flight.pk])
     form = client.get(url).context["adminform"].form
     assert "status" not in form.fields
+
+
+def test_flight_list_opens_on_the_next_departures_then_the_past_most_recent_first(client, counter_user):
+    """Ninety days of flown flights must not push tomorrow's flight off the first page of a search."""
+    today = timezone.localdate()
+    for days, hour, number in ((-5, 9, 1001), (-1, 9, 1003), (0, 4, 1005), (1, 9, 1007), (3, 9, 1009)):
+        day = today + dt.timedelta(days=days)
+        # 04:00 UTC is still today in Paris: a flight of this morning, already gone, stays with today's.
+        FlightFactory(
+            number=number, flight_date=day, scheduled_departure=dt.datetime.combine(day, dt.time(hour), tzinfo=dt.UTC)
+        )
+    client.force_login(counter_user)
+    response = client.get(reverse("admin:fleet_flight_changelist"))
+    assert [f.number for f in response.context["cl"].result_list] == [1005, 1007, 1009, 1003, 1001]
+    # A column header still sorts by its column.
+    response = client.get(reverse("admin:fleet_flight_changelist"), {"o": "1"})
+    assert [f.number for f in response.context["cl"].result_list] == [1001, 1003, 1005, 1007, 1009]
