@@ -271,3 +271,10 @@ class HistoryModelAdmin(
     CheckedAutocompleteFields, ServiceRefusalsOnTheForm, CheckedHistoryViewMixin, SimpleHistoryAdmin, ModelAdmin
 ):
     """Unfold-styled admin with the record's history (and who made each change) one click away."""
+
+    def add_view(self, request, form_url="", extra_context=None):
+        # Django checks ?_to_field= before asking whether the person may add at all: whoever may not
+        # is turned away (403) whatever the query string, not told the query is malformed (400).
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        return super().add_view(request, form_url, extra_context)

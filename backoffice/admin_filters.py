@@ -1,5 +1,5 @@
 """List filters: django-admin-rangefilter's date range drawn with unfold's widgets, and unfold's
-autocomplete filter, both refusing values the database cannot take.
+autocomplete filter, both refusing values the database cannot take; "mine" for one's own records.
 
 rangefilter does the querying (a whole day at each end, in the business time
 zone); unfold's template and date widget make it look like the other filters.
@@ -9,6 +9,7 @@ import datetime as dt
 from collections import OrderedDict
 
 from django import forms
+from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import ValidationError
 from django.core.validators import EMPTY_VALUES, MaxValueValidator, MinValueValidator
@@ -63,3 +64,22 @@ class AutocompleteSelectFilter(UnfoldAutocompleteSelectFilter):
             except ValidationError as error:
                 raise IncorrectLookupParameters(error) from error
         return super().queryset(request, queryset)
+
+
+def mine_filter(field, title):
+    """A list filter keeping the records whose `field` is the person looking (`?mine=1`): the links of
+    the home page's "my holds" and "my sales" open the list this way, for whoever follows them."""
+
+    class MineFilter(admin.SimpleListFilter):
+        parameter_name = "mine"
+
+        def lookups(self, request, model_admin):
+            return [("1", _("Mine"))]
+
+        def queryset(self, request, queryset):
+            if self.value() == "1":
+                return queryset.filter(**{field: request.user})
+            return queryset
+
+    MineFilter.title = title
+    return MineFilter

@@ -65,6 +65,10 @@ CURRENCY = os.environ.get("CURRENCY", "EUR")
 # "Today", business days and every report use this zone.
 BUSINESS_TIME_ZONE = os.environ.get("BUSINESS_TIME_ZONE", "Europe/Paris")
 HOLD_DURATION_HOURS = int(os.environ.get("HOLD_DURATION_HOURS", "24"))
+# Check-in at the airport counter opens this long before departure and closes, with counter sales,
+# this long before (docs/decisions.md); the home page shows each departure's check-in from them.
+CHECK_IN_OPENS_HOURS = int(os.environ.get("CHECK_IN_OPENS_HOURS", "3"))
+CHECK_IN_CLOSES_MINUTES = int(os.environ.get("CHECK_IN_CLOSES_MINUTES", "45"))
 # The most rows a report's PDF or Excel file is made for while the user waits; above, the page offers the CSV
 # (streamed, any size). bench/report_pdf.py: 10,000 rows take about 3.5 s of CPU as PDF, 25,000 about 15 s as
 # Excel (openpyxl, 0.6 ms a row), both well inside gunicorn's 30 s worker timeout (docs/decisions.md).
@@ -84,6 +88,11 @@ except Exception as exc:
     raise ImproperlyConfigured(f"BUSINESS_TIME_ZONE {BUSINESS_TIME_ZONE!r} is not an IANA time zone.") from exc
 if HOLD_DURATION_HOURS < 1:
     raise ImproperlyConfigured("HOLD_DURATION_HOURS must be at least 1.")
+if not 1 <= CHECK_IN_OPENS_HOURS <= 48:
+    raise ImproperlyConfigured("CHECK_IN_OPENS_HOURS must be between 1 and 48.")
+# A hold ends 2 hours before departure; sales cannot close after it.
+if not 0 <= CHECK_IN_CLOSES_MINUTES <= 120:
+    raise ImproperlyConfigured("CHECK_IN_CLOSES_MINUTES must be between 0 and 120.")
 
 # --- Django ----------------------------------------------------------------
 
@@ -281,6 +290,8 @@ UNFOLD = {
     "SHOW_HISTORY": True,
     "SHOW_VIEW_ON_SITE": False,
     "ENVIRONMENT": "backoffice.admin_site.environment_badge",
+    # The home page: each role's dashboard (reporting/admin_dashboard.py).
+    "DASHBOARD_CALLBACK": "reporting.admin_dashboard.dashboard",
     "SITE_FAVICONS": [
         {"rel": "icon", "type": "image/svg+xml", "href": lambda request: static("backoffice/favicon.svg")},
     ],
@@ -476,6 +487,12 @@ UNFOLD = {
                         "icon": "manage_search",
                         "link": reverse_lazy("admin:axes_accesslog_changelist"),
                         "permission": _can("axes.view_accesslog"),
+                    },
+                    {
+                        "title": _("Failed log-ins"),
+                        "icon": "no_accounts",
+                        "link": reverse_lazy("admin:axes_accessfailurelog_changelist"),
+                        "permission": _can("axes.view_accessfailurelog"),
                     },
                 ],
             },

@@ -219,6 +219,22 @@ class FlightForm(forms.ModelForm):
         return cleaned
 
 
+class SeatsSoldFilter(admin.SimpleListFilter):
+    """Flights more than so many per cent sold: the home page's "over 90 % full" opens the list this way."""
+
+    title = _("seats sold")
+    parameter_name = "fuller_than"
+    thresholds = (90, 75, 50)
+
+    def lookups(self, request, model_admin):
+        return [(str(p), _("over %(percent)s %%") % {"percent": p}) for p in self.thresholds]
+
+    def queryset(self, request, queryset):
+        if self.value() in {str(p) for p in self.thresholds}:
+            return selectors.fuller_than(queryset, int(self.value()))
+        return queryset
+
+
 @admin.register(Flight)
 class FlightAdmin(HistoryModelAdmin):
     form = FlightForm
@@ -239,6 +255,7 @@ class FlightAdmin(HistoryModelAdmin):
     list_filter = [
         "status",
         ("scheduled_departure", DateRangeFilter),
+        SeatsSoldFilter,
         ("origin", AutocompleteSelectFilter),
         ("destination", AutocompleteSelectFilter),
     ]

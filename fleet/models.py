@@ -1,5 +1,6 @@
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
@@ -247,3 +248,29 @@ class ScheduleLine(models.Model):
 
     def __str__(self):
         return f"{self.carrier} {self.number}{self.suffix} leg {self.leg_number} {self.valid_from}–{self.valid_to}"
+
+
+class StaffStation(models.Model):
+    """The airport a member of staff works at: the departures their home page shows (docs/decisions.md)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_station", verbose_name=_("user")
+    )
+    airport = models.ForeignKey(
+        Airport,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("station"),
+        help_text=_("The airport this person works at. Empty: their home page shows departures from every station."),
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("station")
+        verbose_name_plural = _("station")
+
+    def __str__(self):
+        return self.airport.code if self.airport_id else "-"

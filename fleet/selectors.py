@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from django.db.models import Case, F, IntegerField, Q, Value, When
 
-from fleet.models import Airport, City
+from fleet.models import Airport, City, StaffStation
 
 MAX_SEARCH_TEXT = 60
 
@@ -134,3 +134,14 @@ def location_suggestions(term, *, limit=12):
     ]
     ranked.sort(key=lambda pair: pair[0])
     return [location for _, location in ranked[:limit]]
+
+
+def fuller_than(flights, percent):
+    """The flights more than `percent` % sold (seats sold over capacity), in whole-number arithmetic."""
+    return flights.alias(sold_hundredfold=F("seats_sold") * 100).filter(sold_hundredfold__gt=F("capacity") * percent)
+
+
+def station_of(user):
+    """The airport `user` works at, or None when no station is set (one query)."""
+    station = StaffStation.objects.select_related("airport").filter(user_id=user.pk).first()
+    return station.airport if station is not None else None

@@ -10,7 +10,7 @@ from django.db import transaction
 from backoffice.history import bulk_create_with_history
 from backoffice.rules import ALLOWED, refuse
 from fleet.exceptions import CapacityBelowSeatsSold, FlightNotChangeable, UnknownAirport
-from fleet.models import AircraftType, Airport, City, Flight
+from fleet.models import AircraftType, Airport, City, Flight, StaffStation
 from fleet.signals import flights_created
 from fleet.timezones import local_to_utc
 
@@ -70,6 +70,18 @@ def get_or_create_airport(*, code, user):
     _set_history_user(airport, user)
     airport.save()
     return airport
+
+
+@transaction.atomic
+def set_station(*, staff, airport, user):
+    """Make `airport` (None: no station) the station of the staff member `staff`, with history by `user`."""
+    station = StaffStation.objects.select_for_update().filter(user=staff).first() or StaffStation(user=staff)
+    if station.pk and station.airport_id == (airport.pk if airport else None):
+        return station
+    station.airport = airport
+    _set_history_user(station, user)
+    station.save()
+    return station
 
 
 @dataclass

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from unfold.decorators import display
 
 from backoffice.admin_base import HistoryModelAdmin
-from backoffice.admin_filters import DateRangeFilter
+from backoffice.admin_filters import DateRangeFilter, mine_filter
 from backoffice.system import system_user
 from fleet.timezones import format_local
 from sales import admin_views, selectors, services
@@ -70,7 +70,12 @@ class BookingAdmin(HistoryModelAdmin):
         "balance",
     ]
     list_select_related = ["agent"]
-    list_filter = ["status", ("created_at", DateRangeFilter)]
+    list_filter = [
+        "status",
+        mine_filter("agent", _("agent")),
+        ("created_at", DateRangeFilter),
+        ("hold_deadline", DateRangeFilter),
+    ]
     list_filter_submit = True
     # sales.selectors.booking_search reads the text; the fields only turn on the search box.
     search_fields = ["=record_locator", "contact_name", "contact_email"]
@@ -158,7 +163,7 @@ class TicketAdmin(HistoryModelAdmin):
         "total_amount",
     ]
     list_select_related = ["passenger", "booking", "flight__origin"]
-    list_filter = ["status", ("issued_at", DateRangeFilter)]
+    list_filter = ["status", mine_filter("issued_by", _("issued by")), ("issued_at", DateRangeFilter)]
     list_filter_submit = True
     # sales.selectors.ticket_search reads the text; the fields only turn on the search box.
     search_fields = ["=number", "=booking__record_locator", "passenger__surname"]

@@ -43,7 +43,7 @@ MAX_SEGMENTS = 8
 TITLES = ("MR", "MRS", "MS", "MISS", "MSTR", "DR")
 LOCATOR_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0, O, 1 or I
 # Counter sales close when check-in does (docs/decisions.md).
-SALES_CLOSE_BEFORE_DEPARTURE = dt.timedelta(minutes=45)
+SALES_CLOSE_BEFORE_DEPARTURE = dt.timedelta(minutes=settings.CHECK_IN_CLOSES_MINUTES)
 # A hold never runs past this point before the first departure (PRODUCT.md).
 HOLD_ENDS_BEFORE_DEPARTURE = dt.timedelta(hours=2)
 # A flight may be marked departed from this long before its scheduled time (docs/decisions.md).
@@ -198,6 +198,39 @@ def can_sell_on(flight, *, now=None):
         minutes = int(SALES_CLOSE_BEFORE_DEPARTURE.total_seconds() // 60)
         return refuse(FlightNotBookable(f"Sales for {flight} have closed ({minutes} minutes before departure)."))
     return ALLOWED
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    """Where a departure's check-in at the airport counter stands, read from the clock (docs/decisions.md).
+
+    `state` is one of CHECK_IN_STATES; `at` the local time it changes next (opening, closing), if any.
+    """
+
+    state: str
+    at: object = None
+
+
+CHECK_IN_STATES = ("not_open", "open", "closed", "departure_due", "departed", "cancelled")
+
+
+def check_in(flight, *, now=None):
+    """Not open yet, open, closed (with counter sales), departure due (the time has passed and nobody
+    recorded it), departed or cancelled."""
+    now = now or timezone.now()
+    if flight.status == Flight.Status.CANCELLED:
+        return CheckIn("cancelled")
+    if flight.status == Flight.Status.DEPARTED:
+        return CheckIn("departed")
+    opens = flight.scheduled_departure - dt.timedelta(hours=settings.CHECK_IN_OPENS_HOURS)
+    closes = flight.scheduled_departure - SALES_CLOSE_BEFORE_DEPARTURE
+    if now < opens:
+        return CheckIn("not_open", opens)
+    if now < closes:
+        return CheckIn("open", closes)
+    if now < flight.scheduled_departure:
+        return CheckIn("closed")
+    return CheckIn("departure_due")
 
 
 def _chosen_buckets(segments, now):

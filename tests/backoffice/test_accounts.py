@@ -35,6 +35,9 @@ def change_form_data(user, **changes):
         "groups": [g.pk for g in user.groups.all()],
         "date_joined_0": "2026-01-01",
         "date_joined_1": "09:00:00",
+        # The station's inline (fleet/user_admin.py), left empty.
+        "staff_station-TOTAL_FORMS": "0",
+        "staff_station-INITIAL_FORMS": "0",
     }
     data.update(changes)
     return {k: v for k, v in data.items() if v is not None}

@@ -208,3 +208,13 @@ def test_a_past_version_cannot_be_saved_back_from_the_history_page(role, role_us
     response = client.post(url, {"status": "paid", "method": "cash", "decided_by": role_users[FINANCE].pk})
     assert response.status_code == 403
     assert Refund.objects.get(pk=refund.pk).status == "requested"
+
+
+@pytest.mark.parametrize("model", ["fleet.airport", "fleet.aircrafttype", "sales.fareclass"])
+def test_who_may_not_add_is_refused_whatever_the_query_string(model, role_users, client):
+    # The "add another" links of an autocomplete carry ?_to_field=; a mistyped one was a 400 for a
+    # role that may not add at all, where every other page of the kind says 403.
+    client.force_login(role_users[FINANCE])
+    app_label, model_name = model.split(".")
+    response = client.get(reverse(f"admin:{app_label}_{model_name}_add") + "?_to_field=99999999999999999999&_popup=1")
+    assert response.status_code == 403

@@ -316,6 +316,9 @@ def start_urls(today, flights, bookings):
             record = model.objects.filter(status=status).order_by("pk").first()
             urls.append(reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_change", args=[record.pk]))
     urls += [reverse("admin:sales_booking_change", args=[booking.pk]) for booking in bookings]
+    # A flight on sale whatever the hour (tomorrow's): the first scheduled one may have closed by the
+    # time the crawl runs, and only a flight on sale offers "Book on this flight".
+    urls.append(reverse("admin:fleet_flight_change", args=[first.pk]))
     return urls
 
 

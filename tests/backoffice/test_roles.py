@@ -18,6 +18,7 @@ MATRIX = {
         "fleet.aircrafttype": MANAGE,
         "fleet.flight": {"add", "change", "view"},
         "fleet.scheduleline": {"add", "view"},
+        "fleet.staffstation": {"add", "change", "view"},
         "auth.user": {"add", "change", "view"},
         "auth.group": V,
         "axes.accessattempt": {"delete", "view"},
