@@ -454,9 +454,9 @@ class FlightDepartureView(AdminPageView, TemplateView):
         context = super().get_context_data(**kwargs)
         flight = self.flight
         tickets = (
-            Ticket.objects.filter(
-                flight=flight, status__in=[Ticket.Status.OPEN, Ticket.Status.FLOWN, Ticket.Status.NO_SHOW]
-            )
+            # The live tickets that were issued: a held seat is not a passenger at the gate.
+            Ticket.objects.filter(flight=flight, status__in=Ticket.LIVE_STATUSES)
+            .exclude(status=Ticket.Status.HELD)
             .select_related("passenger", "booking", "fare_bucket__fare_class")
             .order_by("passenger__surname", "passenger__given_names")
         )

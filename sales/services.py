@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from backoffice.history import bulk_create_with_history, bulk_history_update, copy_create_with_history
+from backoffice.money import to_cents
 from backoffice.rules import ALLOWED, refuse
 from fleet.models import Flight
 from fleet.timezones import format_local
@@ -36,7 +37,7 @@ from sales.exceptions import (
     TryAgain,
 )
 from sales.models import Booking, FareBucket, Passenger, Payment, RouteFare, Ticket, TicketTax, validate_phone_number
-from sales.pricing import money, price_booking
+from sales.pricing import price_booking
 
 MAX_PASSENGERS = 9
 MAX_SEGMENTS = 8
@@ -363,7 +364,7 @@ def _insert_booking_sql(booking, people, chosen, price, agent):
                     line.total,
                 )
             )
-            tax_lines += [(position, bucket.flight_id, t.code, t.name, money(t.amount)) for t in line.taxes]
+            tax_lines += [(position, bucket.flight_id, t.code, t.name, to_cents(t.amount)) for t in line.taxes]
     for _ in range(10):
         booking.record_locator = _new_locator()
         booking_id = booking_sql.insert_booking(
@@ -420,7 +421,7 @@ def _insert_booking_orm(booking, people, chosen, price, agent):
             )
     tickets = bulk_create_with_history(tickets, Ticket, user=agent)
     tax_lines = [
-        TicketTax(ticket=ticket, code=tax.code, name=tax.name, amount=money(tax.amount))
+        TicketTax(ticket=ticket, code=tax.code, name=tax.name, amount=to_cents(tax.amount))
         for ticket in tickets
         for tax in price.line(ticket.fare_bucket, ticket.passenger.passenger_type).taxes
     ]
@@ -449,7 +450,7 @@ def take_payment(*, booking, amount, method, reference="", agent, now=None):
     if method not in Payment.Method.values:
         raise PaymentRefused(f"Unknown payment method {method!r}.", field="method")
     try:
-        amount = money(amount)
+        amount = to_cents(amount)
     except (ArithmeticError, TypeError, ValueError) as error:
         raise PaymentRefused(f"{amount!r} is not an amount.") from error
     if amount <= 0:
@@ -651,10 +652,10 @@ def can_cancel_booking(booking):
 def _total_without(tickets, closing):
     """The booking's total once `closing` are cancelled: what its other live tickets cost."""
     closing = {t.pk for t in closing}
-    return money(
+    return to_cents(
         sum(
             (t.total_amount for t in tickets if t.status != Ticket.Status.CANCELLED and t.pk not in closing),
-            start=money(0),
+            start=to_cents(0),
         )
     )
 
