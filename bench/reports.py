@@ -22,7 +22,8 @@ FAIL, and the load average; with --explain, the plan of each query of the slowes
 Options: --tickets N --payments N --refunds N (defaults 5,000,000 / 2,000,000 / 300,000),
 --small (50,000 / 20,000 / 3,000: a quick check that everything runs; its figures mean little),
 --runs N (default 5), --seed N, --explain, --keep (keep the database), --reuse (use the database
-kept by --keep; no generation), --only WORD (only the measures whose name contains WORD).
+kept by --keep; no generation), --only WORD (only the measures whose name contains WORD),
+--database bench_NAME (another name than bench_reports: two sessions on one server each their own).
 """
 
 import argparse
@@ -418,6 +419,7 @@ def main():
     parser.add_argument("--only", default="", help="only the measures whose name contains this")
     parser.add_argument("--keep", action="store_true", help=f"keep the {DATABASE} database afterwards")
     parser.add_argument("--reuse", action="store_true", help=f"reuse the {DATABASE} database kept by --keep")
+    parser.add_argument("--database", default=DATABASE, help=f"the benchmark's database (bench_...; {DATABASE})")
     parser.add_argument("--child-export", help=argparse.SUPPRESS)
     parser.add_argument("--child-kind", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -430,7 +432,7 @@ def main():
     began = time.perf_counter()
     generation = None
     if args.reuse:
-        use_existing_database(DATABASE)
+        use_existing_database(args.database)
         setup_django()
         from django.core.management import call_command
 
@@ -438,7 +440,7 @@ def main():
         call_command("migrate", verbosity=0)  # the indexes added since the database was made
         print(f"migrate: {time.perf_counter() - start:.1f} s")
     else:
-        recreate_database(DATABASE)
+        recreate_database(args.database)
         setup_django()
         generation = generate(args)
     from django.db import connection
@@ -469,7 +471,7 @@ def main():
         print(f"Generation took {generation:.0f} s.")
     connection.close()
     if not args.keep and not args.reuse:
-        drop_database(DATABASE)
+        drop_database(args.database)
     print(f"Total run time {time.perf_counter() - began:.0f} s")
 
 
