@@ -16,7 +16,7 @@ from refunds.models import Refund
 from reporting import forms, selectors
 from reporting.models import CashUpReport, LoadFactorReport, RefundReport, SalesReport
 from reporting.periods import business_zone, period_label
-from reporting.pg_csv import concat, field, label, raw, when
+from reporting.pg_csv import concat, field, label, plain_text, raw, when
 from sales.models import Payment, Ticket
 
 TEXT, COUNT, MONEY, DATE, TIME, PERCENT, DAYS = "text", "count", "money", "date", "time", "percent", "days"
@@ -311,16 +311,18 @@ class Sales(Report):
                 selectors.sales_documents(form.date_range, **form.filters()),
                 selectors.sales_document_keys(form.date_range, **form.filters()),
             ),
+            # The codes and names are never empty and never start with a formula trigger: the table's CHECK
+            # constraints say so (sales.models.IssuedTicket); a username may.
             cells={
-                "number": field("number"),
+                "number": plain_text(field("number")),
                 "issued_at": field("issued_at"),
                 "agent": field("agent_username"),
-                "record_locator": field("record_locator"),
-                "passenger": field("passenger"),
-                "passenger_type": field("passenger_type"),
-                "flight": field("flight"),
-                "route": field("route"),
-                "fare_class": field("fare_class_code"),
+                "record_locator": plain_text(field("record_locator")),
+                "passenger": plain_text(field("passenger")),
+                "passenger_type": plain_text(field("passenger_type")),
+                "flight": plain_text(field("flight")),
+                "route": plain_text(field("route")),
+                "fare_class": plain_text(field("fare_class_code")),
                 "fare": field("fare"),
                 "taxes": field("taxes"),
                 "total": field("total"),

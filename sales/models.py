@@ -9,6 +9,7 @@ from django.db.models.lookups import LessThan
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from backoffice.csv_safety import FORMULA_TRIGGERS
 from fleet.models import Airport, Flight, country_code
 
 ZERO = Decimal("0.00")
@@ -484,6 +485,16 @@ class DailyPayments(models.Model):
 # `manage.py rebuild_sales_summaries` remakes it from the tickets.
 
 listing_key = {"on_delete": models.DO_NOTHING, "related_name": "+", "db_constraint": False}
+# Codes and names that the listing's CSV writes as they are (reporting/pg_csv.py, plain_text): never empty, never
+# starting with what a spreadsheet runs as a formula. True of every value the services write; enforced here.
+PLAIN_TEXT_COLUMNS = ("number", "record_locator", "passenger", "passenger_type", "flight", "route", "fare_class_code")
+
+
+def plain_text(name):
+    condition = ~Q(**{name: ""})
+    for trigger in FORMULA_TRIGGERS:
+        condition &= ~Q(**{f"{name}__startswith": trigger})
+    return models.CheckConstraint(condition=condition, name=f"issuedticket_{name}_plain")
 
 
 class IssuedTicket(models.Model):
@@ -518,6 +529,7 @@ class IssuedTicket(models.Model):
             # The same for one agent.
             models.Index(fields=["agent", "issued_at", "number"], name="issuedticket_agent_idx"),
         ]
+        constraints = [plain_text(name) for name in PLAIN_TEXT_COLUMNS]
 
     def __str__(self):
         return f"{self.number} {self.passenger} {self.flight}"
