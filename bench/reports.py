@@ -17,8 +17,9 @@ breakdown), the cash-up of one agent, and each listing's first and last page; th
 dashboard (the admin home) as a counter agent (agent01, given the busiest station of the day),
 finance01 and an Admin user (admin01, made here); a warm-up, then --runs timed requests, median
 and worst. Then, each in a fresh process so that its peak memory is its own: the sales listing as
-CSV for the days that hold --csv-rows tickets (comma and semicolon), and as Excel for the days that hold --xlsx-rows. It prints each figure with its limit, PASS or
-FAIL, and the load average; with --explain, the plan of each query of the slowest page.
+CSV for the days that hold --csv-rows tickets (comma and semicolon), and as Excel for the days that
+hold --xlsx-rows. It prints each figure with its limit, PASS or FAIL, and the load average; with
+--explain, the plan of each query of the slowest page (and the slowest queries of each dashboard).
 
 Options: --tickets N --payments N --refunds N (defaults 5,000,000 / 2,000,000 / 300,000),
 --small (50,000 / 20,000 / 3,000: a quick check that everything runs; its figures mean little),

@@ -242,10 +242,7 @@ def sales_and_refunds(last_day, *, days=CHART_DAYS):
     airline's tickets are too many to sum row by row within the page's time (bench/reports.py)."""
     window = DateRange(last_day - dt.timedelta(days=days - 1), last_day)
     sales = dict(
-        selectors.daily_sales(window, "agent")
-        .values("day")
-        .annotate(sold=Sum("total"))
-        .values_list("day", "sold")
+        selectors.daily_sales(window, "agent").values("day").annotate(sold=Sum("total")).values_list("day", "sold")
     )
     refunds = dict(
         selectors.refunds_requested(window)

@@ -14,7 +14,7 @@ rows first, from one table and one index (`*_keys`), then only those rows with
 their joins; its page count is counted on that one table as well.
 """
 
-from django.db.models import Avg, Count, DecimalField, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Avg, Count, DecimalField, ExpressionWrapper, F, Q, Sum, Value
 
 from fleet.models import Flight
 from refunds.models import Refund

@@ -8,13 +8,13 @@ class SalesConfig(AppConfig):
     verbose_name = "Sales"
 
     def ready(self):
+        from django.contrib.auth import get_user_model
+        from django.db.models.signals import post_save
+
         from backoffice.plugins import extend_admin
         from backoffice.related_history import register_related_history
         from fleet.models import Flight
         from fleet.signals import flights_created
-        from django.contrib.auth import get_user_model
-        from django.db.models.signals import post_save
-
         from sales import flight_admin, listing, services
         from sales.models import Booking, FareClass, Passenger, Payment, Ticket
 

@@ -94,7 +94,9 @@ def form_of_payment(booking):
 
 
 def record_issue(tickets, *, booking):
-    """Tickets just issued (passenger, flight with airports, bucket with class, agent loaded). In the caller's transaction."""
+    """Tickets just issued (passenger, flight with airports, bucket with class, agent loaded).
+
+    In the caller's transaction."""
     from sales.models import IssuedTicket
 
     method = form_of_payment(booking)

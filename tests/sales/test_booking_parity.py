@@ -27,7 +27,12 @@ pytestmark = pytest.mark.django_db
 
 # Drawn at random on each booking, or from a sequence that a rolled-back transaction does not give back:
 # the same on both paths would be luck.
-GENERATED = {(Booking, "record_locator"), (Ticket, "number"), (IssuedTicket, "number"), (IssuedTicket, "record_locator")}
+GENERATED = {
+    (Booking, "record_locator"),
+    (Ticket, "number"),
+    (IssuedTicket, "number"),
+    (IssuedTicket, "record_locator"),
+}
 
 
 @pytest.fixture

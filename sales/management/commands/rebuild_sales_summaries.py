@@ -6,9 +6,9 @@ from sales import listing, summaries
 class Command(BaseCommand):
     help = (
         "Remake the daily summaries of tickets issued and payments taken (read by the sales report and the "
-        "cash-up) and the sales listing's rows from the tickets and payments, in the business days of BUSINESS_TIME_ZONE: run it after "
-        "changing BUSINESS_TIME_ZONE, when nobody sells. With --check, change nothing: list the summaries "
-        "that differ and exit non-zero."
+        "cash-up) and the sales listing's rows from the tickets and payments, in the business days of "
+        "BUSINESS_TIME_ZONE: run it after changing BUSINESS_TIME_ZONE, when nobody sells. With --check, "
+        "change nothing: list the summaries that differ and exit non-zero."
     )
 
     def add_arguments(self, parser):
