@@ -203,9 +203,15 @@ class CheckedHistoryViewMixin:
         return super().render_history_view(request, template, context, **kwargs)
 
 
-def _same_record(refusal, instance):
-    record = refusal.record
-    return record is not None and type(record) is type(instance) and record.pk == instance.pk
+def _same_record(refusal, form):
+    """Whether the refusal is about the record `form` edits."""
+    record, instance = refusal.record, form.instance
+    if record is None or type(record) is not type(instance):
+        return False
+    if record.pk is not None or instance.pk is not None:
+        return record.pk == instance.pk
+    # Two rows not saved yet: the one that typed the value at fault.
+    return refusal.field is not None and form.cleaned_data.get(refusal.field) == getattr(record, refusal.field, None)
 
 
 def _reporting(form_class, refusal, *, claims):
@@ -255,14 +261,14 @@ class ServiceRefusalsOnTheForm:
         return _reporting(
             form,
             refusal,
-            claims=lambda f: type(refusal.record) not in inline_models or _same_record(refusal, f.instance),
+            claims=lambda f: type(refusal.record) not in inline_models or _same_record(refusal, f),
         )
 
     def get_formsets_with_inlines(self, request, obj=None):
         refusal = getattr(request, "service_refusal", None)
         for formset, inline in super().get_formsets_with_inlines(request, obj):
             if refusal is not None and type(refusal.record) is inline.model:
-                form = _reporting(formset.form, refusal, claims=lambda f: _same_record(refusal, f.instance))
+                form = _reporting(formset.form, refusal, claims=lambda f: _same_record(refusal, f))
                 formset = type(formset.__name__, (formset,), {"form": form})
             yield formset, inline
 

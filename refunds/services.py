@@ -167,7 +167,7 @@ def quote(*, ticket, kind=None, now=None):
         fare_paid=fare,
         fee_kept=fee,
         taxes_returned=taxes,
-        amount=min(amount, ticket.total_amount),
+        amount=amount,
         explanation=why,
     )
 

@@ -404,7 +404,8 @@ def finance_section(user, *, today, now):
         "reporting_refundreport_changelist",
         **report_query(window.first, window.last),
     )
-    sales_colour, refunds_colour = "var(--color-primary-600)", "var(--color-red-400, #f87171)"
+    # Chart.js draws in what unfold reads from one CSS variable (getPropertyValue): no fallback inside var().
+    sales_colour, refunds_colour = "var(--color-primary-600)", "var(--color-red-400)"
     chart_data = {
         "labels": [formats.date_format(d.day, "j M") for d in days],
         "datasets": [

@@ -8,6 +8,8 @@ the flight admin again with this on top (`SalesConfig.ready`, `backoffice.plugin
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -24,8 +26,21 @@ BOOK_ACTION = "book_on_this_flight"
 ACTIONS = [BOOK_ACTION, "departure", "manifest_pdf", "manifest_csv"]
 
 
+class FareBucketFormSet(BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        # A row the page sent as an existing bucket (INITIAL_FORMS) that is no bucket of this flight would
+        # be dropped without a word.
+        for form in self.initial_forms:
+            if form.has_changed() and form.instance.pk is None:
+                raise ValidationError(
+                    _("A row is not a fare bucket of this flight: open the flight again and retype it.")
+                )
+
+
 class FareBucketInline(TabularInline):
     model = FareBucket
+    formset = FareBucketFormSet
     fields = ["fare_class", "price", "seats_allocated", "seats_sold"]
     readonly_fields = ["seats_sold"]
     extra = 0
@@ -95,5 +110,6 @@ class SalesOnTheFlightPage:
     def save_formset(self, request, form, formset, change):
         if formset.model is not FareBucket:
             return super().save_formset(request, form, formset, change)
-        # Through the service, which checks the allocations under the buckets' locks.
-        services.save_fare_buckets(buckets=formset.save(commit=False), user=request.user)
+        # Through the service, which checks classes and allocations under the locks. On a flight being
+        # added, the route's fares have just opened their classes: a row typed with it takes their place.
+        services.save_fare_buckets(buckets=formset.save(commit=False), user=request.user, flight_is_new=not change)

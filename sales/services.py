@@ -818,18 +818,41 @@ def mark_no_show(*, tickets, agent):
 
 
 @sales_operation
-def save_fare_buckets(*, buckets, user):
+def save_fare_buckets(*, buckets, user, flight_is_new=False):
     """Create or change fare buckets, as an Admin edits them on the flight's page.
 
     A bucket keeps its booking class; its allocation may not go below the seats it has sold,
-    read under the row lock (they move only with bookings, and are kept as they are).
+    read under the row lock (they move only with bookings, and are kept as they are). A flight has
+    one bucket per class: a new bucket in a class it already has is refused on its class, except
+    with `flight_is_new` (the flight was added with these rows, and its route's fares have just
+    opened their classes): there the bucket typed takes the place of the route fare's
+    (docs/decisions.md).
     """
     buckets = sorted(buckets, key=lambda b: (b.pk is None, b.pk or 0))
-    ids = [b.pk for b in buckets if b.pk]
-    current = {b.pk: b for b in inventory.locked_rows_in_order(FareBucket.objects.filter(pk__in=ids))}
+    added = [b for b in buckets if not b.pk]
+    # The flights first (the fixed order): nobody adds a class to them meanwhile.
+    inventory.locked_rows_in_order(Flight.objects.filter(pk__in={b.flight_id for b in added}))
+    same_class = Q(pk__in=[b.pk for b in buckets if b.pk])
+    for bucket in added:
+        same_class |= Q(flight_id=bucket.flight_id, fare_class_id=bucket.fare_class_id)
+    current = inventory.locked_rows_in_order(FareBucket.objects.filter(same_class).select_related("fare_class"))
+    by_id = {b.pk: b for b in current}
+    by_class = {(b.flight_id, b.fare_class_id): b for b in current}
+    for bucket in added:
+        opened = by_class.get((bucket.flight_id, bucket.fare_class_id))
+        if opened is None:
+            continue
+        if not flight_is_new:
+            raise BucketNotChangeable(
+                f"This flight already has a bucket in class {opened.fare_class.code}: change that row.",
+                field="fare_class",
+                record=bucket,
+            )
+        bucket.pk = opened.pk
+        by_id[opened.pk] = opened
     for bucket in buckets:
         if bucket.pk:
-            was = current[bucket.pk]
+            was = by_id[bucket.pk]
             if bucket.fare_class_id != was.fare_class_id:
                 raise BucketNotChangeable(
                     "A bucket keeps its booking class: add a bucket for another class.",

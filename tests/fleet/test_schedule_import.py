@@ -440,3 +440,31 @@ def test_a_semicolon_separated_csv_from_a_french_spreadsheet_imports(aircraft):
 def test_a_digit_python_reads_but_int_refuses_is_the_lines_error(aircraft):
     summary = run(csv("XB 1,1,CDG,LHR,10:00,10:20,,1234567,2027-01-04,2027-01-10,320,1²"))
     assert [(e.row, e.column) for e in summary.refused] == [(2, "capacity")]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda line: line.replace("10:00,10:20", "11:00,11:20"), id="moving"),
+        pytest.param(lambda line: line.replace("1234567", "12 4567"), id="cancelling"),
+    ],
+)
+def test_a_sale_landing_between_the_plan_and_the_write_refuses_the_whole_import(aircraft, monkeypatch, change):
+    """The plan saw 5 May unsold; a seat is sold before the write: the flight is re-read under its lock
+    and the import stops whole, telling the admin to import again."""
+    run(csv(LINE))
+    planned = schedule.plan
+
+    def plan_then_a_sale(*args, **kwargs):
+        result = planned(*args, **kwargs)
+        sell_one(dt.date(2027, 5, 5))
+        return result
+
+    monkeypatch.setattr(schedule, "plan", plan_then_a_sale)
+    summary = run(csv(change(LINE)))
+    assert not summary.written
+    assert [str(e) for e in summary.refused] == [
+        "XB 1021 05MAY27 was sold or changed during the import; import the file again."
+    ]
+    assert {f.scheduled_departure.hour for f in Flight.objects.all()} == {8}
+    assert not Flight.objects.filter(status="cancelled").exists()

@@ -142,7 +142,11 @@ def test_counter_staff_cannot_approve_and_finance_cannot_request(refundable, sel
     counter = Client()
     counter.force_login(counter_user)
     assert counter.post(reverse("admin:refunds_refund_approve", args=[refund.pk])).status_code == 403
-    assert counter.post(QUEUE, {"action": "approve_selected", "_selected_action": [refund.pk], "confirm": "yes"})
+    # The queue offers counter staff no decision; a forged one only shows the queue again, undecided.
+    assert "Approve selected refunds" not in counter.get(QUEUE).content.decode()
+    forged = counter.post(QUEUE, {"action": "approve_selected", "_selected_action": [refund.pk], "confirm": "yes"})
+    assert forged.status_code == 200
+    assert "refunds/admin/decide_many.html" not in [t.name for t in forged.templates]
     refund.refresh_from_db()
     assert refund.status == "requested"
     finance = Client()

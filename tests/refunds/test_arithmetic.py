@@ -4,7 +4,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
+from django.db import IntegrityError, transaction
 
 from refunds import services
 from refunds.models import Refund
@@ -106,10 +106,21 @@ def test_involuntary_returns_everything_even_on_a_non_refundable_fare(non_refund
     )
 
 
-def test_a_refund_never_exceeds_what_the_ticket_cost(refundable, sell):
+def test_a_refund_never_exceeds_what_the_ticket_cost(refundable, sell, counter_user):
+    # The 30 fee keeps no more than a fare of 0: the taxes come back, and nothing more.
     (ticket,) = sell(bucket_for(refundable, "0.00"), ADULT)
     quote = services.quote(ticket=ticket)
-    assert quote.amount == ticket.total_amount == Decimal("12.35")
+    assert (quote.fee_kept, quote.amount) == (Decimal("0.00"), Decimal("12.35"))
+    refund = services.request_refund(ticket=ticket, requested_by=counter_user)
+    assert refund.ticket_total == ticket.total_amount == Decimal("12.35")
+    # The rule itself lives in the database: figures that add up but return a cent more than was paid
+    # are refused, whoever writes them.
+    with pytest.raises(IntegrityError, match="refund_not_above_paid"), transaction.atomic():
+        Refund.objects.filter(pk=refund.pk).update(
+            fare_paid=Decimal("12.36"), fee_kept=Decimal("0.00"), taxes_returned=Decimal("0.00"), amount=Decimal("12.36")
+        )
+    refund.refresh_from_db()
+    assert refund.amount == Decimal("12.35")
 
 
 def test_the_late_window_is_measured_from_now(refundable, sell):
@@ -117,4 +128,7 @@ def test_the_late_window_is_measured_from_now(refundable, sell):
     early = services.quote(ticket=ticket)
     late = services.quote(ticket=ticket, now=ticket.flight.scheduled_departure - dt.timedelta(hours=23))
     assert (early.fee_kept, late.fee_kept) == (Decimal("50.00"), Decimal("125.00"))
-    assert timezone.now() < ticket.flight.scheduled_departure
+    assert "late cancellation fee" in late.explanation and "late" not in early.explanation
+    # One hour before the window: still the ordinary fee.
+    before = services.quote(ticket=ticket, now=ticket.flight.scheduled_departure - dt.timedelta(hours=25))
+    assert before.fee_kept == Decimal("50.00")
