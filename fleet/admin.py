@@ -451,13 +451,16 @@ class ScheduleLineAdmin(ImportMixin, HistoryModelAdmin):
     def process_import(self, request, **kwargs):
         # A second click on "Confirm" finds no uploaded file, and a name that is not this user's
         # upload finds none either: say so.
+        chosen = request.POST.get("format", "")
+        typed_in = not (chosen.isascii() and chosen.isdigit() and int(chosen) < len(self.get_import_formats()))
+        if request.method == "POST" and self.has_import_permission(request) and typed_in:
+            # The page sends back the format the preview read from the file; any other value was typed in.
+            messages.error(request, _("This confirmation does not match an upload. Upload the file again."))
+            return redirect("admin:fleet_scheduleline_import")
         try:
             with uploads_of(request.user):
                 return super().process_import(request, **kwargs)
         except UploadUnavailable:
-            messages.error(request, _("This upload is no longer available (already imported?). Upload the file again."))
-            return redirect("admin:fleet_scheduleline_import")
-        except (ValueError, IndexError, OSError, FleetError):
             messages.error(request, _("This upload is no longer available (already imported?). Upload the file again."))
             return redirect("admin:fleet_scheduleline_import")
 
@@ -480,7 +483,13 @@ class ScheduleLineAdmin(ImportMixin, HistoryModelAdmin):
                 }
             messages.success(request, done)
         else:
-            reasons = "; ".join(str(e) for e in (summary.refused if summary else [])[:5]) or _("see the preview")
+            for failure in result.base_errors:
+                # import-export keeps what the import raised: a rule's refusal is said in its own words;
+                # anything else is a fault of ours and is raised as one, not reported as a refusal.
+                if not isinstance(failure.error, FleetError):
+                    raise failure.error
+            refused = summary.refused if summary else [failure.error for failure in result.base_errors]
+            reasons = "; ".join(str(e) for e in refused[:5]) or _("see the preview")
             messages.error(request, _("Nothing was imported: %(reasons)s") % {"reasons": reasons})
 
     def add_data_read_fail_error_to_form(self, form, e):

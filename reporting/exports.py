@@ -7,8 +7,9 @@ set to a European locale, semicolon-separated with a decimal comma (no `sep=;`
 line: with one, Excel ignores the byte order mark). Every text cell is made
 safe by backoffice.csv_safety; numbers stay numbers.
 
-Excel is written row by row in openpyxl's write-only mode into a temporary
-file, then sent from there: memory stays flat whatever the number of rows.
+Excel is written row by row by XlsxWriter in its constant-memory mode into a
+temporary file, then sent from there: memory stays flat whatever the number
+of rows.
 Numbers and times are real numbers and times, money has two decimals, text is
 stored as text (never a formula), and a totals row closes the sheet.
 """
@@ -17,20 +18,17 @@ import datetime as dt
 import re
 import tempfile
 from dataclasses import dataclass
+from decimal import Decimal
 from itertools import chain
 
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
+from xlsxwriter import Workbook
 
 from backoffice.csv_safety import csv_rows
 from reporting import pg_csv
-from reporting.reports import CODE, COUNT, DAYS, MONEY, PERCENT, TEXT, TIME
+from reporting.reports import CODE, COUNT, DATE, DAYS, MONEY, PERCENT, TEXT, TIME
 
 BOM = "\ufeff"
-BOLD = Font(bold=True)
 # Lines are sent in chunks of about this many characters, not one write per row.
 CHUNK_CHARS = 64 * 1024
 
@@ -88,48 +86,108 @@ def csv_stream(columns, rows, flavour):
 # --- Excel ------------------------------------------------------------------------
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-NUMBER_FORMATS = {MONEY: "#,##0.00", COUNT: "#,##0", PERCENT: "0.0", DAYS: "0.0", TIME: "yyyy-mm-dd hh:mm"}
-WIDTHS = {MONEY: 14, COUNT: 10, PERCENT: 10, DAYS: 10, TIME: 17, CODE: 15, TEXT: 18}
+NUMBER_FORMATS = {
+    MONEY: "#,##0.00",
+    COUNT: "#,##0",
+    PERCENT: "0.0",
+    DAYS: "0.0",
+    TIME: "yyyy-mm-dd hh:mm",
+    DATE: "yyyy-mm-dd",
+}
+WIDTHS = {MONEY: 14, COUNT: 10, PERCENT: 10, DAYS: 10, TIME: 17, DATE: 11, CODE: 15, TEXT: 18}
+# Text is text: never turned into a formula, a number or a link, whatever it looks like.
+XLSX_OPTIONS = {
+    "constant_memory": True,
+    "strings_to_formulas": False,
+    "strings_to_numbers": False,
+    "strings_to_urls": False,
+}
 
 
-def _xlsx_cell(sheet, value, column, *, bold=False):
-    if isinstance(value, dt.datetime):
+class _Formats:
+    """The workbook's cell formats, plain and bold, one per kind of column (None: the default format)."""
+
+    def __init__(self, workbook):
+        self.bold = workbook.add_format({"bold": True})
+        self.kinds = {
+            (kind, bold): workbook.add_format({"num_format": number_format, "bold": bold})
+            for kind, number_format in NUMBER_FORMATS.items()
+            for bold in (False, True)
+        }
+
+    def number(self, kind, bold):
+        return self.kinds.get((kind, bold)) or (self.bold if bold else None)
+
+
+def _write_text(sheet, row, col, text, cell_format):
+    # XlsxWriter copies a text that reads "<r>...</r>" into the sheet as rich-text XML, unescaped (a damaged
+    # file, or markup shown as formatting): such a text is written as rich text of three plain pieces instead.
+    if text.startswith("<r>") and text.endswith("</r>"):
+        pieces = (text[:1], text[1:2], text[2:])
+        if cell_format is not None:
+            pieces = (cell_format, pieces[0], cell_format, pieces[1], cell_format, pieces[2], cell_format)
+        sheet.write_rich_string(row, col, *pieces)
+    else:
+        sheet.write_string(row, col, text, cell_format)
+
+
+def _write_value(sheet, formats, row, col, value, kind, bold):
+    """One cell: numbers as numbers in their column's format, times and dates as such, anything else as text."""
+    if value is None:
+        if bold:
+            sheet.write_blank(row, col, None, formats.bold)
+    elif isinstance(value, str):
+        _write_text(sheet, row, col, value, formats.bold if bold else None)
+    elif isinstance(value, bool):
+        sheet.write_boolean(row, col, value, formats.bold if bold else None)
+    elif isinstance(value, int | float | Decimal):
+        sheet.write_number(row, col, value, formats.number(kind, bold))
+    elif isinstance(value, dt.datetime):
         # Excel has no time zones: the local time, as the page shows it (the heading names the zone).
-        value = value.replace(tzinfo=None)
-    cell = WriteOnlyCell(sheet, value=value)
-    if isinstance(value, str):
-        # Text stays text: a cell that starts with "=" is never stored as a formula.
-        cell.data_type = "s"
-    elif column is not None and column.kind in NUMBER_FORMATS:
-        cell.number_format = NUMBER_FORMATS[column.kind]
-    if bold:
-        cell.font = BOLD
-    return cell
+        sheet.write_datetime(row, col, value.replace(tzinfo=None), formats.number(TIME, bold))
+    elif isinstance(value, dt.date):
+        sheet.write_datetime(row, col, value, formats.number(DATE, bold))
+    else:
+        _write_text(sheet, row, col, str(value), formats.bold if bold else None)
 
 
 def xlsx_file(*, title, heading, columns, rows, totals):
-    """The table as an Excel workbook in a temporary file, written row by row (openpyxl's write-only mode)."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=re.sub(r"[\[\]:*?/\\]", " ", str(title))[:31])
-    for index, column in enumerate(columns, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = WIDTHS[column.kind if column.kind in WIDTHS else TEXT]
-    first_row = len(heading) + 3  # title, heading lines, a blank line, then the header
-    sheet.freeze_panes = f"A{first_row}"
-    sheet.append([_xlsx_cell(sheet, str(title), None, bold=True)])
-    for line in heading:
-        sheet.append([_xlsx_cell(sheet, str(line), None)])
-    sheet.append([])
-    sheet.append([_xlsx_cell(sheet, str(column.label), None, bold=True) for column in columns])
+    """The table as an Excel workbook in a temporary file, written row by row (XlsxWriter's constant-memory mode).
+
+    Each row goes to disk when the next one starts: memory stays flat whatever the number of rows.
+    """
+    spool = tempfile.TemporaryFile()
+    workbook = Workbook(spool, XLSX_OPTIONS)
+    formats = _Formats(workbook)
+    sheet = workbook.add_worksheet(re.sub(r"[\[\]:*?/\\]", " ", str(title))[:31].strip("'") or None)
+    kinds = [column.kind for column in columns]
+    for index, kind in enumerate(kinds):
+        sheet.set_column(index, index, WIDTHS.get(kind, WIDTHS[TEXT]))
+    # Title, heading lines, a blank line, the header: all of them stay in view as the rows scroll.
+    header_row = len(heading) + 2
+    sheet.freeze_panes(header_row + 1, 0)
+    _write_text(sheet, 0, 0, str(title), formats.bold)
+    for index, line in enumerate(heading, start=1):
+        _write_text(sheet, index, 0, str(line), None)
+    for index, column in enumerate(columns):
+        _write_text(sheet, header_row, index, str(column.label), formats.bold)
+    keys = [column.key for column in columns]
+    number = header_row + 1
+    write_string = sheet.write_string
     for row in rows:
-        sheet.append([_xlsx_cell(sheet, row.get(column.key), column) for column in columns])
+        for index, key in enumerate(keys):
+            value = row.get(key)
+            if value.__class__ is str and not value.startswith("<r>"):
+                write_string(number, index, value)  # most cells: straight to the writer
+            else:
+                _write_value(sheet, formats, number, index, value, kinds[index], False)
+        number += 1
     if totals:
-        cells = [totals.get(column.key) for column in columns]
+        cells = [totals.get(key) for key in keys]
         if cells[0] in (None, ""):
             cells[0] = str(_("Total"))
-        sheet.append(
-            [_xlsx_cell(sheet, value, column, bold=True) for value, column in zip(cells, columns, strict=True)]
-        )
-    spool = tempfile.TemporaryFile()
-    workbook.save(spool)
+        for index, value in enumerate(cells):
+            _write_value(sheet, formats, number, index, value, kinds[index], True)
+    workbook.close()
     spool.seek(0)
     return spool

@@ -9,6 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
+from fleet import schedule
+from fleet.exceptions import FleetError
 from fleet.models import AircraftType, Flight, ScheduleLine
 from tests.fleet.test_schedule_import import HEADER, SAMPLE, aircraft  # noqa: F401 - fixture
 
@@ -229,3 +231,36 @@ def test_preview_warns_of_past_flights_and_another_carrier_and_counts_them(aircr
     future_own = (HEADER + "\nXB 1,1,CDG,LHR,10:00,10:20,,1234567,2099-01-04,2099-01-10,320,\n").encode()
     shown = page_text(upload(admin_client, "s.csv", future_own))
     assert "in the past" not in shown and "for carrier" not in shown
+
+
+def test_a_refusal_at_confirmation_is_shown_in_its_own_words_and_a_fault_is_not_called_a_lost_upload(
+    aircraft,  # noqa: F811 - fixture
+    admin_client,
+    monkeypatch,
+):
+    data = (HEADER + "\nXB 1,1,CDG,LHR,10:00,10:20,,1234567,2027-01-04,2027-01-10,320,\n").encode()
+
+    def refuse(*args, **kwargs):
+        raise FleetError("Flights of XB 1 are being changed by another import; try again in a minute.")
+
+    monkeypatch.setattr(schedule, "apply", refuse)
+    refused = confirm(admin_client, upload(admin_client, "s.csv", data))
+    shown = page_text(admin_client.get(refused["Location"]))
+    assert "being changed by another import" in shown and "no longer available" not in shown
+
+    def fault(*args, **kwargs):
+        raise ValueError("a bug of ours")
+
+    monkeypatch.setattr(schedule, "apply", fault)
+    with pytest.raises(ValueError, match="a bug of ours"):
+        confirm(admin_client, upload(admin_client, "s.csv", data))
+    assert not Flight.objects.exists()
+
+
+@pytest.mark.parametrize("typed", ["7", "-1", "x", "", "٣"])
+def test_a_confirmation_with_a_format_typed_in_is_refused_and_writes_nothing(aircraft, admin_client, typed):  # noqa: F811
+    data = (HEADER + "\nXB 1,1,CDG,LHR,10:00,10:20,,1234567,2027-01-04,2027-01-10,320,\n").encode()
+    refused = confirm(admin_client, upload(admin_client, "s.csv", data), format=typed)
+    assert refused.status_code == 302
+    assert "does not match an upload" in page_text(admin_client.get(refused["Location"]))
+    assert not Flight.objects.exists()

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sales', '0005_issued_ticket_listing'),
+        ('sales', '0006_issued_ticket_listing'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

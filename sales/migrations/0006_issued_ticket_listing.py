@@ -14,7 +14,7 @@ def build_listing(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sales', '0004_report_indexes_daily_summaries'),
+        ('sales', '0005_range_limits'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
