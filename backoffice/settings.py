@@ -10,6 +10,7 @@ import re
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import csp.constants as csp
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.templatetags.static import static
@@ -116,6 +117,7 @@ INSTALLED_APPS = [
     "import_export",
     "rangefilter",
     "axes",
+    "csp",
     "backoffice",
     "fleet",
     "sales",
@@ -125,6 +127,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -276,6 +279,23 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): pages load scripts, styles, fonts and images from this site only;
+# an inline script runs only with the page's nonce (`nonce="{{ request.csp_nonce }}"`). Unfold needs
+# 'unsafe-eval' (Alpine.js evaluates its x-data expressions) and inline styles (its theme colours and
+# style attributes); its icons and fonts are served from our static files.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF, csp.NONCE, "'unsafe-eval'"],
+        "style-src": [csp.SELF, "'unsafe-inline'"],
+        "img-src": [csp.SELF, "data:"],
+        "font-src": [csp.SELF, "data:"],
+        "connect-src": [csp.SELF],
+        "base-uri": [csp.SELF],
+        "form-action": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+    },
+}
 # A session ends after this long without a request (a counter terminal is shared and left logged in);
 # backoffice/middleware.py end_idle_sessions.
 SESSION_IDLE_HOURS = float(os.environ.get("SESSION_IDLE_HOURS", "8"))

@@ -2,6 +2,7 @@
 address is a setting."""
 
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -94,3 +95,21 @@ def test_pages_between_two_writes_of_the_time_seen_cost_no_session_write(client,
         client.get(reverse("admin:index"))
     writes = [q["sql"] for q in queries.captured_queries if "django_session" in q["sql"] and "UPDATE" in q["sql"]]
     assert writes == []
+
+
+@pytest.mark.django_db
+def test_pages_carry_a_content_security_policy_their_inline_script_keeps_to(client, counter_user):
+    client.force_login(counter_user)
+    response = client.get(reverse("admin:sales_booking_search"))
+    assert response.status_code == 200
+    policy = dict(
+        (directive.split()[0], directive.split()[1:]) for directive in response["Content-Security-Policy"].split("; ")
+    )
+    assert policy["default-src"] == ["'self'"]
+    assert policy["frame-ancestors"] == ["'none'"]
+    assert "'unsafe-inline'" not in policy["script-src"]
+    (nonce,) = [source for source in policy["script-src"] if source.startswith("'nonce-")]
+    html = response.content.decode()
+    inline = re.findall(r"<script(?![^>]*\bsrc=)([^>]*)>", html)
+    assert inline, "the search page's location list is an inline script"
+    assert all(f'nonce="{nonce[7:-1]}"' in attributes for attributes in inline), inline
