@@ -120,6 +120,8 @@ INSTALLED_APPS = [
     "sales",
     "refunds",
     "reporting",
+    # The customer site, above every other app (docs/architecture.md).
+    "customers",
 ]
 
 MIDDLEWARE = [
