@@ -3,6 +3,7 @@ import datetime as dt
 
 from django import forms
 from django.contrib import messages
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.contrib.admin.views.main import PAGE_VAR
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -74,50 +75,89 @@ class CheckedHistoryViewMixin:
     """
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
-        # simple-history's version page saves the object on POST, with only view permission checked;
-        # restoring an old version would also bypass every service rule.
+        """One past version, read: every field shows as its value, related records as links.
+
+        simple-history's own page saves the object on POST with only view permission checked (restoring
+        an old version would bypass every service rule), looks both keys up unchecked, and draws the
+        admin's edit form: a select of every fare bucket costs a query per option. This page asks the
+        admin only which fields its change page shows, so no admin's own form or read-only list can
+        bring a choice back; its queries do not grow with the tables the record points into.
+        """
         if request.method != "GET" or not self.has_view_or_change_permission(request):
             raise PermissionDenied
-        # It also looks both keys up unchecked: a mistyped URL would be a server error.
-        history_pk = self.model.history.model._meta.pk
+        history_model = self.model.history.model
         try:
-            self.opts.pk.to_python(unquote(object_id))
-            history_pk.to_python(version_id)
-        except ValidationError:
+            record_id = self.opts.pk.to_python(unquote(object_id))
+            version_id = history_model._meta.pk.to_python(version_id)
+            version = history_model.objects.get(**{self.opts.pk.attname: record_id, "history_id": version_id})
+        except (ValidationError, history_model.DoesNotExist):
             raise Http404(_("No such version.")) from None
-        # A past version is read, so every field shows as its value (a select of every fare bucket
-        # would say nothing and cost a query per option); the page keeps the model's own
-        # breadcrumbs, not the history table's (User's lives in another app).
-        request.reading_history_version = True
-        return super().history_form_view(request, object_id, version_id, {"opts": self.opts, **(extra_context or {})})
+        obj = version.instance
+        obj._state.adding = False
+        if not self.has_view_history_or_change_history_permission(request, obj):
+            raise PermissionDenied
+        fieldsets = self._version_fieldsets(request, obj)
+        form = forms.modelform_factory(self.model, fields=[])(instance=obj)
+        admin_form = helpers.AdminForm(form, fieldsets, {}, flatten_fieldsets(fieldsets), model_admin=self)
+        url_names = f"{self.admin_site.name}:{self.opts.app_label}_{self.opts.model_name}"
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("View %s") % obj,
+            "adminform": admin_form,
+            "object_id": object_id,
+            "original": obj,
+            "is_popup": False,
+            "media": self.media + admin_form.media,
+            "errors": [],
+            "app_label": self.opts.app_label,
+            "original_opts": self.opts,
+            # The model's own breadcrumbs, not the history table's (User's lives in another app).
+            "opts": self.opts,
+            "changelist_url": reverse(f"{url_names}_changelist"),
+            "change_url": reverse(f"{url_names}_change", args=[obj.pk]),
+            "history_url": reverse(f"{url_names}_history", args=[obj.pk]),
+            "change_history": False,
+            "revert_disabled": True,
+            "add": False,
+            "change": True,
+            "has_add_permission": False,
+            "has_view_permission": True,
+            "has_change_permission": False,
+            "has_delete_permission": False,
+            "has_file_field": False,
+            "has_absolute_url": False,
+            "form_url": "",
+            "save_as": False,
+            "save_on_top": False,
+            **(extra_context or {}),
+        }
+        return self.render_history_view(request, self.object_history_form_template, context)
 
-    def get_form(self, request, obj=None, **kwargs):
-        if getattr(request, "reading_history_version", False):
-            kwargs["form"] = forms.ModelForm  # every field is read: none of the edit form's own fields
-        return super().get_form(request, obj, **kwargs)
-
-    def get_fieldsets(self, request, obj=None):
-        fieldsets = super().get_fieldsets(request, obj)
-        if not getattr(request, "reading_history_version", False):
-            return fieldsets
-        # A field the history does not keep (a user's password, groups) would show today's value.
+    def _version_fieldsets(self, request, obj):
+        """The change page's fieldsets, less what the history does not keep (a user's password) and would
+        otherwise show as today's value, and less the edit form's own fields that are no field, column or
+        method of the record (they would have nothing to read)."""
         kept = {f.name for f in self.model.history.model._meta.get_fields()}
-        untracked = {f.name for f in self.opts.get_fields()} - kept
-        return [
-            (name, {**options, "fields": [f for f in options["fields"] if f not in untracked]})
-            for name, options in fieldsets
-        ]
+        model_fields = {f.name for f in self.opts.get_fields()}
 
-    def get_readonly_fields(self, request, obj=None):
-        readonly = super().get_readonly_fields(request, obj)
-        if not getattr(request, "reading_history_version", False):
-            return readonly
-        request.reading_history_version = False  # get_fieldsets may build a form, which asks again
-        try:
-            shown = flatten_fieldsets(super().get_fieldsets(request, obj))
-        finally:
-            request.reading_history_version = True
-        return [*readonly, *(name for name in shown if name not in readonly)]
+        def readable(name):
+            if callable(name):
+                return True
+            if name in model_fields:
+                return name in kept
+            return hasattr(self, name) or hasattr(self.model, name)
+
+        fieldsets = []
+        for title, options in self.get_fieldsets(request, obj):
+            fields = [
+                row if not isinstance(row, list | tuple) else [f for f in row if readable(f)]
+                for row in options["fields"]
+                if isinstance(row, list | tuple) or readable(row)
+            ]
+            fields = [row for row in fields if row]
+            if fields:
+                fieldsets.append((title, {**options, "fields": fields}))
+        return fieldsets
 
     def history_view(self, request, object_id, extra_context=None):
         # Who may not read these records is turned away first, whatever the URL (as on the change page).

@@ -9,9 +9,12 @@ class BackofficeConfig(AppConfig):
     verbose_name = "Back office"
 
     def ready(self):
-        from backoffice import accounts
+        from django.contrib.auth.signals import user_logged_in
+
+        from backoffice import accounts, middleware
 
         accounts.connect()
+        user_logged_in.connect(middleware.seen_at_log_in, dispatch_uid="backoffice.middleware.seen_at_log_in")
 
 
 class BackofficeAdminConfig(admin_apps.AdminConfig):

@@ -1,3 +1,6 @@
+import time
+
+
 def _without_nul(query):
     clean = query.copy()
     for key in list(clean):
@@ -45,6 +48,46 @@ def password_change_first(get_response):
             if request.path not in allowed and not request.path.startswith(("/static/", reverse("admin:jsi18n"))):
                 messages.warning(request, _("Your password was set by someone else: choose your own to go on."))
                 return redirect("admin:password_change")
+        return get_response(request)
+
+    return middleware
+
+
+# The session key holding when its user was last seen (seconds since the epoch).
+LAST_SEEN = "last_seen"
+# The time last seen is written at most this often: a write on every page would cost a query each.
+SEEN_EVERY_SECONDS = 300
+
+
+def seen_at_log_in(sender, request, user, **kwargs):
+    if request is not None and hasattr(request, "session"):
+        request.session[LAST_SEEN] = int(time.time())
+
+
+def end_idle_sessions(get_response):
+    """Log out whoever has sent no request for SESSION_IDLE_HOURS (a counter terminal left logged in).
+
+    The time last seen moves on at most every five minutes, and the session's expiry with it (it is
+    SESSION_COOKIE_AGE after the session's last write), so an active person stays logged in.
+    """
+    from django.conf import settings
+    from django.contrib import messages
+    from django.contrib.auth import logout
+    from django.utils.translation import gettext as _
+
+    def middleware(request):
+        if request.user.is_authenticated:
+            now = int(time.time())
+            seen = request.session.get(LAST_SEEN)
+            if seen is not None and now - seen > settings.SESSION_COOKIE_AGE:
+                logout(request)
+                messages.info(
+                    request,
+                    _("You were logged out after %(hours)s hours without activity. Log in again.")
+                    % {"hours": f"{settings.SESSION_IDLE_HOURS:g}"},
+                )
+            elif seen is None or now - seen >= SEEN_EVERY_SECONDS:
+                request.session[LAST_SEEN] = now
         return get_response(request)
 
     return middleware

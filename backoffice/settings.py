@@ -6,9 +6,11 @@ Without it the back office runs on an embedded SQLite file under var/.
 
 import datetime as dt
 import os
+import re
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import csp.constants as csp
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.templatetags.static import static
@@ -115,6 +117,7 @@ INSTALLED_APPS = [
     "import_export",
     "rangefilter",
     "axes",
+    "csp",
     "backoffice",
     "fleet",
     "sales",
@@ -126,6 +129,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -133,6 +137,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A session left alone for SESSION_IDLE_HOURS ends.
+    "backoffice.middleware.end_idle_sessions",
     # A password set by someone else: its owner chooses their own before anything else.
     "backoffice.middleware.password_change_first",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -260,10 +266,48 @@ SIMPLE_HISTORY_REVERT_DISABLED = True
 LOGIN_URL = "admin:login"
 LOGIN_REDIRECT_URL = "admin:index"
 
+# --- HTTPS, sessions, the admin's address ------------------------------------------
+# A deployment is served over HTTPS (docs/deploy.md): with DEBUG off, HTTP is redirected to HTTPS,
+# browsers are told to use nothing else (HSTS), and the session and CSRF cookies travel only over
+# HTTPS. bin/demo and the tests serve plain HTTP on loopback and say so with HTTPS=0.
+HTTPS = env_bool("HTTPS", not DEBUG)
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", "31536000")) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", True)
+# Behind nginx, which ends TLS, the request's scheme is the one the proxy says it received.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY_COUNT else None
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): pages load scripts, styles, fonts and images from this site only;
+# an inline script runs only with the page's nonce (`nonce="{{ request.csp_nonce }}"`). Unfold needs
+# 'unsafe-eval' (Alpine.js evaluates its x-data expressions) and inline styles (its theme colours and
+# style attributes); its icons and fonts are served from our static files.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF, csp.NONCE, "'unsafe-eval'"],
+        "style-src": [csp.SELF, "'unsafe-inline'"],
+        "img-src": [csp.SELF, "data:"],
+        "font-src": [csp.SELF, "data:"],
+        "connect-src": [csp.SELF],
+        "base-uri": [csp.SELF],
+        "form-action": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+    },
+}
+# A session ends after this long without a request (a counter terminal is shared and left logged in);
+# backoffice/middleware.py end_idle_sessions.
+SESSION_IDLE_HOURS = float(os.environ.get("SESSION_IDLE_HOURS", "8"))
+SESSION_COOKIE_AGE = int(SESSION_IDLE_HOURS * 3600)
+# Where the admin answers: a path of its own makes it a little harder to find (`backstage/`).
+ADMIN_URL = os.environ.get("ADMIN_URL", "admin/").strip("/") + "/"
+if SESSION_COOKIE_AGE < 60:
+    raise ImproperlyConfigured("SESSION_IDLE_HOURS must be at least a minute (0.02).")
+if not re.fullmatch(r"[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*/", ADMIN_URL):
+    raise ImproperlyConfigured("ADMIN_URL must be a path of letters, digits, - and _, e.g. backstage/.")
 
 LOGGING = {
     "version": 1,
@@ -292,7 +336,7 @@ UNFOLD = {
     "SITE_HEADER": AIRLINE_NAME,
     "SITE_SUBHEADER": f"{AIRLINE_CODE} · back office",
     "SITE_SYMBOL": "flight_takeoff",
-    "SITE_URL": "/admin/",
+    "SITE_URL": f"/{ADMIN_URL}",
     "SHOW_HISTORY": True,
     "SHOW_VIEW_ON_SITE": False,
     "ENVIRONMENT": "backoffice.admin_site.environment_badge",

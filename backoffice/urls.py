@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.templatetags.static import static
 from django.urls import include, path
@@ -16,7 +17,7 @@ class FaviconView(RedirectView):
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("favicon.ico", FaviconView.as_view()),
-    path("admin/", admin.site.urls),
+    path(settings.ADMIN_URL, admin.site.urls),
     # The customer site (customers/): passengers manage their bookings, outside the admin.
     path("my-booking/", include("customers.urls")),
 ]

@@ -1,9 +1,12 @@
+import datetime as dt
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.lookups import LessThanOrEqual
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -14,6 +17,20 @@ iata_carrier_code = RegexValidator(r"^(?=.*[A-Z])[A-Z0-9]{2}$", _("Enter a two-c
 iata_aircraft_code = RegexValidator(r"^[A-Z0-9]{3}$", _("Enter a three-character IATA type code, e.g. 320."))
 country_code = RegexValidator(r"^[A-Z]{2}$", _("Enter a two-letter ISO country code, e.g. FR."))
 operational_suffix = RegexValidator(r"^[A-Z]?$", _("Enter one capital letter or leave it empty."))
+
+# The most seats an aircraft has (the A380 is certified for 853): a cabin, a flight's capacity and a fare
+# bucket's allocation stay within it, as the schedule import's capacity column does.
+MAX_SEATS = 999
+seats_within_any_aircraft = MaxValueValidator(MAX_SEATS, _("No aircraft has more than %(limit_value)s seats."))
+at_least_one_seat = MinValueValidator(1, _("Give at least %(limit_value)s seat."))
+# Flights are planned, sold and reported from 2000 to 2099: the flight form and the schedule import say
+# the same, and a year 1 or 9999 would break the date arithmetic of every page that shows it.
+FIRST_FLIGHT_DATE = dt.date(2000, 1, 1)
+LAST_FLIGHT_DATE = dt.date(2099, 12, 31)
+flight_date_range = [
+    MinValueValidator(FIRST_FLIGHT_DATE, _("Enter a date between 2000 and 2099.")),
+    MaxValueValidator(LAST_FLIGHT_DATE, _("Enter a date between 2000 and 2099.")),
+]
 
 
 class City(models.Model):
@@ -58,10 +75,18 @@ class Airport(models.Model):
 class AircraftType(models.Model):
     code = models.CharField(_("IATA type code"), max_length=3, unique=True, validators=[iata_aircraft_code])
     name = models.CharField(_("name"), max_length=100)
-    seats_first = models.PositiveSmallIntegerField(_("first (F) seats"), default=0)
-    seats_business = models.PositiveSmallIntegerField(_("business (J) seats"), default=0)
-    seats_premium_economy = models.PositiveSmallIntegerField(_("premium economy (W) seats"), default=0)
-    seats_economy = models.PositiveSmallIntegerField(_("economy (Y) seats"), default=0)
+    seats_first = models.PositiveSmallIntegerField(
+        _("first (F) seats"), default=0, validators=[seats_within_any_aircraft]
+    )
+    seats_business = models.PositiveSmallIntegerField(
+        _("business (J) seats"), default=0, validators=[seats_within_any_aircraft]
+    )
+    seats_premium_economy = models.PositiveSmallIntegerField(
+        _("premium economy (W) seats"), default=0, validators=[seats_within_any_aircraft]
+    )
+    seats_economy = models.PositiveSmallIntegerField(
+        _("economy (Y) seats"), default=0, validators=[seats_within_any_aircraft]
+    )
 
     history = HistoricalRecords()
 
@@ -78,10 +103,25 @@ class AircraftType(models.Model):
                 name="aircrafttype_has_seats",
                 violation_error_message=_("An aircraft type needs at least one seat."),
             ),
+            # Its total is a new flight's capacity.
+            models.CheckConstraint(
+                condition=LessThanOrEqual(
+                    F("seats_first") + F("seats_business") + F("seats_premium_economy") + F("seats_economy"), MAX_SEATS
+                ),
+                name="aircrafttype_seats_in_range",
+                violation_error_message=_("No aircraft has more than 999 seats."),
+            ),
         ]
 
     def __str__(self):
         return f"{self.code} {self.name}"
+
+    def clean(self):
+        cabins = [self.seats_first, self.seats_business, self.seats_premium_economy, self.seats_economy]
+        if None not in cabins and sum(cabins) > MAX_SEATS:
+            raise ValidationError(
+                {"seats_economy": _("No aircraft has more than %(limit)s seats in all.") % {"limit": MAX_SEATS}}
+            )
 
     @property
     def total_seats(self):
@@ -103,7 +143,9 @@ class Flight(models.Model):
     suffix = models.CharField(
         _("operational suffix"), max_length=1, blank=True, default="", validators=[operational_suffix]
     )
-    flight_date = models.DateField(_("flight date"), help_text=_("Local departure date of the flight's first leg."))
+    flight_date = models.DateField(
+        _("flight date"), help_text=_("Local departure date of the flight's first leg."), validators=flight_date_range
+    )
     leg_number = models.PositiveSmallIntegerField(
         _("leg"), default=1, validators=[MinValueValidator(1), MaxValueValidator(99)]
     )
@@ -116,7 +158,9 @@ class Flight(models.Model):
     aircraft_type = models.ForeignKey(
         AircraftType, on_delete=models.PROTECT, related_name="flights", verbose_name=_("aircraft type")
     )
-    capacity = models.PositiveSmallIntegerField(_("capacity"))
+    capacity = models.PositiveSmallIntegerField(
+        _("capacity"), validators=[at_least_one_seat, seats_within_any_aircraft]
+    )
     seats_sold = models.PositiveSmallIntegerField(_("seats sold"), default=0)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.SCHEDULED)
 
@@ -136,6 +180,11 @@ class Flight(models.Model):
                 condition=Q(seats_sold__gte=0) & Q(seats_sold__lte=F("capacity")),
                 name="flight_seats_sold_within_capacity",
                 violation_error_message=_("Seats sold must stay between 0 and the capacity."),
+            ),
+            models.CheckConstraint(
+                condition=Q(capacity__gte=1) & Q(capacity__lte=MAX_SEATS),
+                name="flight_capacity_in_range",
+                violation_error_message=_("The capacity must be between 1 and 999 seats."),
             ),
             models.CheckConstraint(
                 condition=Q(scheduled_arrival__gt=F("scheduled_departure")),
@@ -222,12 +271,14 @@ class ScheduleLine(models.Model):
         _("arrival day offset"), null=True, blank=True, validators=[MaxValueValidator(2)]
     )
     days_of_operation = models.CharField(_("days of operation"), max_length=7, validators=[days_of_operation])
-    valid_from = models.DateField(_("valid from"))
-    valid_to = models.DateField(_("valid to"))
+    valid_from = models.DateField(_("valid from"), validators=flight_date_range)
+    valid_to = models.DateField(_("valid to"), validators=flight_date_range)
     aircraft_type = models.ForeignKey(
         AircraftType, on_delete=models.PROTECT, related_name="+", verbose_name=_("aircraft type")
     )
-    capacity = models.PositiveSmallIntegerField(_("capacity"), null=True, blank=True)
+    capacity = models.PositiveSmallIntegerField(
+        _("capacity"), null=True, blank=True, validators=[at_least_one_seat, seats_within_any_aircraft]
+    )
 
     history = HistoricalRecords()
 
@@ -241,6 +292,10 @@ class ScheduleLine(models.Model):
                 name="scheduleline_unique_leg_period",
             ),
             models.CheckConstraint(condition=Q(valid_to__gte=F("valid_from")), name="scheduleline_period_order"),
+            models.CheckConstraint(
+                condition=Q(capacity__isnull=True) | (Q(capacity__gte=1) & Q(capacity__lte=MAX_SEATS)),
+                name="scheduleline_capacity_in_range",
+            ),
             models.CheckConstraint(
                 condition=~Q(origin=F("destination")), name="scheduleline_origin_differs_from_destination"
             ),

@@ -9,7 +9,7 @@ from django.db.models.lookups import LessThan
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from sales.models import HALF_CENT, ZERO, FareClass, Payment, Ticket, money_field_options
+from sales.models import HALF_CENT, MAX_FARE, ZERO, FareClass, Payment, Ticket, amount_in_range, money_field_options
 
 percent_options = {
     "max_digits": 5,
@@ -26,14 +26,18 @@ class RefundRule(models.Model):
         FareClass, on_delete=models.PROTECT, related_name="refund_rule", verbose_name=_("fare class")
     )
     refundable = models.BooleanField(_("refundable"), default=True)
-    cancellation_fee = models.DecimalField(_("cancellation fee"), **money_field_options, default=ZERO)
+    cancellation_fee = models.DecimalField(
+        _("cancellation fee"), **money_field_options, default=ZERO, validators=amount_in_range
+    )
     cancellation_fee_percent = models.DecimalField(_("cancellation fee (% of fare)"), **percent_options)
     late_window_hours = models.PositiveSmallIntegerField(
         _("late window (hours before departure)"), default=24, validators=[MaxValueValidator(720)]
     )
-    late_fee = models.DecimalField(_("late cancellation fee"), **money_field_options, default=ZERO)
+    late_fee = models.DecimalField(
+        _("late cancellation fee"), **money_field_options, default=ZERO, validators=amount_in_range
+    )
     late_fee_percent = models.DecimalField(_("late cancellation fee (% of fare)"), **percent_options)
-    no_show_fee = models.DecimalField(_("no-show fee"), **money_field_options, default=ZERO)
+    no_show_fee = models.DecimalField(_("no-show fee"), **money_field_options, default=ZERO, validators=amount_in_range)
     no_show_fee_percent = models.DecimalField(_("no-show fee (% of fare)"), **percent_options)
 
     history = HistoricalRecords()
@@ -44,8 +48,13 @@ class RefundRule(models.Model):
         ordering = ["fare_class__code"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(cancellation_fee__gte=0) & Q(late_fee__gte=0) & Q(no_show_fee__gte=0),
-                name="refundrule_fees_not_negative",
+                condition=Q(cancellation_fee__gte=0)
+                & Q(cancellation_fee__lte=MAX_FARE)
+                & Q(late_fee__gte=0)
+                & Q(late_fee__lte=MAX_FARE)
+                & Q(no_show_fee__gte=0)
+                & Q(no_show_fee__lte=MAX_FARE),
+                name="refundrule_fees_in_range",
             ),
             models.CheckConstraint(
                 condition=Q(cancellation_fee_percent__gte=0)

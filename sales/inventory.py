@@ -16,16 +16,18 @@ from fleet.models import Flight
 from sales.exceptions import BucketClosed, FlightNotBookable, SoldOut
 from sales.models import FareBucket
 
-_TAKE_FLIGHT = """
-    UPDATE fleet_flight SET seats_sold = seats_sold + %s
-    WHERE id = %s AND seats_sold + %s <= capacity AND status = 'scheduled' AND scheduled_departure > %s
+_FLIGHTS, _BUCKETS = Flight._meta.db_table, FareBucket._meta.db_table
+# A flight sells while it is scheduled (the status is a parameter: its value is the model's).
+_TAKE_FLIGHT = f"""
+    UPDATE {_FLIGHTS} SET seats_sold = seats_sold + %s
+    WHERE id = %s AND seats_sold + %s <= capacity AND status = %s AND scheduled_departure > %s
 """
-_TAKE_BUCKET = """
-    UPDATE sales_farebucket SET seats_sold = seats_sold + %s
+_TAKE_BUCKET = f"""
+    UPDATE {_BUCKETS} SET seats_sold = seats_sold + %s
     WHERE id = %s AND seats_sold + %s <= seats_allocated
 """
-_RELEASE_FLIGHT = "UPDATE fleet_flight SET seats_sold = seats_sold - %s WHERE id = %s"
-_RELEASE_BUCKET = "UPDATE sales_farebucket SET seats_sold = seats_sold - %s WHERE id = %s"
+_RELEASE_FLIGHT = f"UPDATE {_FLIGHTS} SET seats_sold = seats_sold - %s WHERE id = %s"
+_RELEASE_BUCKET = f"UPDATE {_BUCKETS} SET seats_sold = seats_sold - %s WHERE id = %s"
 
 
 def _run(model, update, params, user):
@@ -65,7 +67,7 @@ def take_seats(*, seats_by_bucket, sales_close_before, now, user):
     latest_sale = now + sales_close_before
     for flight_id in sorted(by_flight):
         seats = by_flight[flight_id]
-        if _run(Flight, _TAKE_FLIGHT, [seats, flight_id, seats, latest_sale], user) is None:
+        if _run(Flight, _TAKE_FLIGHT, [seats, flight_id, seats, Flight.Status.SCHEDULED.value, latest_sale], user) is None:
             raise _why_flight_refused(flights[flight_id], seats, latest_sale)
     for bucket in sorted(seats_by_bucket, key=lambda b: (b.flight_id, b.pk)):
         seats = seats_by_bucket[bucket]

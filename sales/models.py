@@ -1,7 +1,9 @@
+import re
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Abs
@@ -9,11 +11,31 @@ from django.db.models.lookups import LessThan
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from fleet.models import Airport, Flight, country_code
+from fleet.models import MAX_SEATS, Airport, Flight, country_code, seats_within_any_aircraft
 
 ZERO = Decimal("0.00")
 HALF_CENT = Decimal("0.005")
 money_field_options = {"max_digits": 12, "decimal_places": 2}
+# The most an Admin may set as one fare, one tax or one fixed fee: far above any real one, and low enough
+# that nine passengers on a long trip stay well inside the money columns.
+MAX_FARE = Decimal("99999.99")
+amount_in_range = [
+    MinValueValidator(ZERO, _("Enter an amount of 0.00 or more.")),
+    MaxValueValidator(MAX_FARE, _("Enter an amount of at most %(limit_value)s.")),
+]
+
+
+def validate_phone_number(value):
+    """A phone number as people write it: digits with spaces, dots, dashes or brackets, and an optional
+    leading +; 6 to 15 digits (E.164 allows 15)."""
+    digits = sum(ch.isdigit() for ch in value)
+    if not re.fullmatch(r"\+?[0-9(][0-9 ()./-]{0,28}", value) or not 6 <= digits <= 15:
+        raise ValidationError(
+            _("%(value)s is not a phone number: digits, with an optional + first, e.g. +33 1 23 45 67 89."),
+            params={"value": value[:40]},
+            code="invalid_phone",
+        )
+
 
 fare_class_code = RegexValidator(r"^[A-Z]$", _("Enter one capital letter, e.g. Y."))
 record_locator_validator = RegexValidator(r"^[A-HJ-NP-Z2-9]{6}$", _("Six letters and digits, without 0, O, 1 or I."))
@@ -50,8 +72,8 @@ class RouteFare(models.Model):
     origin = models.ForeignKey(Airport, on_delete=models.PROTECT, related_name="+", verbose_name=_("origin"))
     destination = models.ForeignKey(Airport, on_delete=models.PROTECT, related_name="+", verbose_name=_("destination"))
     fare_class = models.ForeignKey(FareClass, on_delete=models.PROTECT, verbose_name=_("fare class"))
-    price = models.DecimalField(_("adult fare"), **money_field_options, validators=[MinValueValidator(ZERO)])
-    seats_allocated = models.PositiveSmallIntegerField(_("seats allocated"))
+    price = models.DecimalField(_("adult fare"), **money_field_options, validators=amount_in_range)
+    seats_allocated = models.PositiveSmallIntegerField(_("seats allocated"), validators=[seats_within_any_aircraft])
 
     history = HistoricalRecords()
 
@@ -65,7 +87,8 @@ class RouteFare(models.Model):
                 name="routefare_unique_route_class",
                 violation_error_message=_("This route already has a fare in that class."),
             ),
-            models.CheckConstraint(condition=Q(price__gte=0), name="routefare_price_not_negative"),
+            models.CheckConstraint(condition=Q(price__gte=0) & Q(price__lte=MAX_FARE), name="routefare_price_in_range"),
+            models.CheckConstraint(condition=Q(seats_allocated__lte=MAX_SEATS), name="routefare_allocation_in_range"),
             models.CheckConstraint(
                 condition=~Q(origin=F("destination")), name="routefare_origin_differs_from_destination"
             ),
@@ -80,8 +103,8 @@ class FareBucket(models.Model):
 
     flight = models.ForeignKey(Flight, on_delete=models.PROTECT, related_name="fare_buckets", verbose_name=_("flight"))
     fare_class = models.ForeignKey(FareClass, on_delete=models.PROTECT, verbose_name=_("fare class"))
-    price = models.DecimalField(_("adult fare"), **money_field_options, validators=[MinValueValidator(ZERO)])
-    seats_allocated = models.PositiveSmallIntegerField(_("seats allocated"))
+    price = models.DecimalField(_("adult fare"), **money_field_options, validators=amount_in_range)
+    seats_allocated = models.PositiveSmallIntegerField(_("seats allocated"), validators=[seats_within_any_aircraft])
     seats_sold = models.PositiveSmallIntegerField(_("seats sold"), default=0)
 
     history = HistoricalRecords()
@@ -101,7 +124,10 @@ class FareBucket(models.Model):
                 name="farebucket_sold_within_allocation",
                 violation_error_message=_("Seats sold must stay between 0 and the seats allocated."),
             ),
-            models.CheckConstraint(condition=Q(price__gte=0), name="farebucket_price_not_negative"),
+            models.CheckConstraint(
+                condition=Q(price__gte=0) & Q(price__lte=MAX_FARE), name="farebucket_price_in_range"
+            ),
+            models.CheckConstraint(condition=Q(seats_allocated__lte=MAX_SEATS), name="farebucket_allocation_in_range"),
         ]
 
     def __str__(self):
@@ -117,7 +143,7 @@ class Tax(models.Model):
 
     code = models.CharField(_("code"), max_length=3, validators=[RegexValidator(r"^[A-Z0-9]{2,3}$")])
     name = models.CharField(_("name"), max_length=80)
-    amount = models.DecimalField(_("amount"), **money_field_options, validators=[MinValueValidator(ZERO)])
+    amount = models.DecimalField(_("amount"), **money_field_options, validators=amount_in_range)
     departure_country = models.CharField(
         _("departure country"), max_length=2, blank=True, default="", validators=[country_code]
     )
@@ -137,7 +163,7 @@ class Tax(models.Model):
         verbose_name_plural = _("taxes")
         ordering = ["code"]
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gte=0), name="tax_amount_not_negative"),
+            models.CheckConstraint(condition=Q(amount__gte=0) & Q(amount__lte=MAX_FARE), name="tax_amount_in_range"),
             models.CheckConstraint(
                 condition=(Q(departure_country="") & Q(departure_airport__isnull=False))
                 | (~Q(departure_country="") & Q(departure_airport__isnull=True)),
@@ -166,7 +192,7 @@ class Booking(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.HELD)
     contact_name = models.CharField(_("contact name"), max_length=100)
     contact_email = models.EmailField(_("contact e-mail"))
-    contact_phone = models.CharField(_("contact phone"), max_length=30)
+    contact_phone = models.CharField(_("contact phone"), max_length=30, validators=[validate_phone_number])
     agent = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bookings", verbose_name=_("agent")
     )

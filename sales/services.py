@@ -35,7 +35,7 @@ from sales.exceptions import (
     TicketNotChangeable,
     TryAgain,
 )
-from sales.models import Booking, FareBucket, Passenger, Payment, RouteFare, Ticket, TicketTax
+from sales.models import Booking, FareBucket, Passenger, Payment, RouteFare, Ticket, TicketTax, validate_phone_number
 from sales.pricing import money, price_booking
 
 MAX_PASSENGERS = 9
@@ -155,8 +155,10 @@ def _clean_contact(name, email, phone):
     except ValidationError as error:
         raise InvalidBooking(f"Contact e-mail: {email!r} is not an e-mail address.", field="contact_email") from error
     phone = (phone or "").strip()
-    if not re.fullmatch(r"\+?[0-9 ()./-]{6,30}", phone) or sum(ch.isdigit() for ch in phone) < 6:
-        raise InvalidBooking(f"Contact phone: {phone!r} is not a phone number.", field="contact_phone")
+    try:
+        validate_phone_number(phone)
+    except ValidationError as error:
+        raise InvalidBooking(f"Contact phone: {phone[:40]!r} is not a phone number.", field="contact_phone") from error
     return name[:100], email.strip(), phone
 
 

@@ -234,7 +234,9 @@ def test_preview_warns_of_past_flights_and_another_carrier_and_counts_them(aircr
 
 
 def test_a_refusal_at_confirmation_is_shown_in_its_own_words_and_a_fault_is_not_called_a_lost_upload(
-    aircraft, admin_client, monkeypatch  # noqa: F811
+    aircraft,  # noqa: F811 - fixture
+    admin_client,
+    monkeypatch,
 ):
     data = (HEADER + "\nXB 1,1,CDG,LHR,10:00,10:20,,1234567,2027-01-04,2027-01-10,320,\n").encode()
 

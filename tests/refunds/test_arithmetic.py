@@ -15,6 +15,7 @@ from tests.refunds.conftest import bucket_for
 
 pytestmark = pytest.mark.django_db
 
+ZERO = Decimal("0.00")
 ADULT = [P("Roy", "Ana")]
 FAMILY = [P("Roy", "Ana"), P("Roy", "Tom", "", Passenger.Type.CHILD), P("Roy", "Lou", "", Passenger.Type.INFANT, 1)]
 
@@ -117,7 +118,7 @@ def test_a_refund_never_exceeds_what_the_ticket_cost(refundable, sell, counter_u
     # are refused, whoever writes them.
     with pytest.raises(IntegrityError, match="refund_not_above_paid"), transaction.atomic():
         Refund.objects.filter(pk=refund.pk).update(
-            fare_paid=Decimal("12.36"), fee_kept=Decimal("0.00"), taxes_returned=Decimal("0.00"), amount=Decimal("12.36")
+            fare_paid=Decimal("12.36"), fee_kept=ZERO, taxes_returned=ZERO, amount=Decimal("12.36")
         )
     refund.refresh_from_db()
     assert refund.amount == Decimal("12.35")

@@ -164,7 +164,7 @@ def test_cancelling_a_flight_while_an_agent_issues_leaves_no_live_ticket_behind(
                 issued.set()
                 time.sleep(1)  # the agent's transaction is still open when the airline cancels
         finally:
-            from django.db import IntegrityError, connection
+            from django.db import connection
 
             connection.close()
 

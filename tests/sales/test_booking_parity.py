@@ -190,3 +190,22 @@ def test_the_snapshot_sees_a_field_one_path_would_forget(trip, counter_user):
     # The passenger, and every row that points to it (its tickets, their tax lines and history rows).
     assert "sales.Passenger" in changed and "sales.HistoricalPassenger" in changed
     assert {label for label in changed if not label.startswith("sales.")} == set()
+
+
+def test_the_statement_writes_every_column_of_each_model_and_refuses_one_it_has_no_value_for():
+    """booking_sql's insert lists come from the models: every column is in them, and a column with neither
+    a value from the statement nor a default stops the statement from being built at all."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from sales import booking_sql
+
+    given = {"booking_id": "b.id", "passenger_id": "p.id", "flight_id": "v.f", "fare_bucket_id": "v.b"}
+    given |= {"holds_seat": "v.h", "fare_amount": "v.fa", "tax_amount": "v.ta", "total_amount": "v.to"}
+    params = []
+    sql = booking_sql._insert(Ticket, given, params)
+    columns = {f.column for f in Ticket._meta.concrete_fields if not f.primary_key}
+    assert all(f'"{column}"' in sql for column in columns), sql
+    # The defaults the ORM would write: no number, held, not issued.
+    assert params == [None, Ticket.Status.HELD, None, None]
+    with pytest.raises(ImproperlyConfigured, match="Ticket.holds_seat"):
+        booking_sql._insert(Ticket, {k: v for k, v in given.items() if k != "holds_seat"}, [])
