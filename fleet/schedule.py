@@ -22,7 +22,7 @@ from django.utils import timezone
 from backoffice.history import bulk_create_with_history, bulk_history_update, copy_create_with_history
 from fleet.aircraft_reference import Seating, aircraft_type_name
 from fleet.exceptions import FleetError
-from fleet.models import AircraftType, Airport, Flight, ScheduleLine
+from fleet.models import MAX_SEATS, AircraftType, Airport, Flight, ScheduleLine
 from fleet.services import create_aircraft_types as add_aircraft_types
 from fleet.services import get_or_create_airport
 from fleet.signals import flights_created
@@ -76,6 +76,7 @@ SSIM_COLUMNS = {
     "destination": "arrival station (bytes 55-57)",
     "arrival": "arrival time (bytes 62-65)",
     "aircraft_type": "aircraft type (bytes 73-75)",
+    "configuration": "aircraft configuration (bytes 173-192)",
     "departure_day_offset": "departure date variation (byte 193)",
     "arrival_day_offset": "arrival date variation (byte 194)",
 }
@@ -359,6 +360,11 @@ def _ssim_leg(number, r, time_mode):
     if r[35] not in " 1":
         raise CellError(SSIM_COLUMNS["frequency"], f"{r[35]!r} is not supported (weekly only)")
     seating = Seating.from_configuration(r[172:192])
+    if seating and seating.total > MAX_SEATS:
+        raise CellError(
+            SSIM_COLUMNS["configuration"],
+            f"{seating.configuration} is {seating.total} seats; no aircraft has more than {MAX_SEATS}",
+        )
     return LineInput(
         row=number,
         carrier=carrier,

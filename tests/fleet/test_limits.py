@@ -111,3 +111,19 @@ def test_the_database_refuses_aircraft_seats_out_of_range():
     aircraft = AircraftTypeFactory()
     with pytest.raises(IntegrityError, match="aircrafttype_seats_in_range"):
         raw_update("UPDATE fleet_aircrafttype SET seats_economy = 1000 WHERE id = %s", [aircraft.pk])
+
+
+def test_an_aircraft_type_whose_cabins_add_up_to_more_than_999_is_refused(client, admin_role_user):
+    client.force_login(admin_role_user)
+    data = {
+        "code": "388",
+        "name": "Airbus A380",
+        "seats_first": "0",
+        "seats_business": "500",
+        "seats_premium_economy": "0",
+        "seats_economy": "500",
+    }
+    response = client.post(reverse("admin:fleet_aircrafttype_add"), data)
+    assert response.status_code == 200
+    assert "more than 999 seats in all" in str(response.context["adminform"].form.errors.get("seats_economy"))
+    assert not AircraftType.objects.exists()

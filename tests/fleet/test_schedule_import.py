@@ -468,3 +468,15 @@ def test_a_sale_landing_between_the_plan_and_the_write_refuses_the_whole_import(
     ]
     assert {f.scheduled_departure.hour for f in Flight.objects.all()} == {8}
     assert not Flight.objects.filter(status="cancelled").exists()
+
+
+def test_an_ssim_seat_configuration_larger_than_any_aircraft_is_refused_on_its_field(aircraft):
+    """F999J999Y999 would make flights of 2,997 seats, which the database refuses (at most 999)."""
+    records = SAMPLE.read_bytes().split(b"\n")
+    assert records[12][:1] == b"3"
+    records[12] = records[12][:172] + b"F999J999Y999".ljust(20) + records[12][192:]
+    summary = run(b"\n".join(records))
+    assert [str(e) for e in summary.refused] == [
+        "line 13, aircraft configuration (bytes 173-192): F999J999Y999 is 2997 seats; no aircraft has more than 999"
+    ]
+    assert not Flight.objects.exists()
