@@ -15,8 +15,8 @@ What is realistic and what is not:
   no seat;
 - flights that have left are departed; one in 200 is cancelled and sold nothing; seats sold are the
   live tickets, flight by flight and bucket by bucket;
-- the daily summaries (sales/summaries.py) are made at the end from all the rows, as
-  `manage.py rebuild_sales_summaries` does;
+- the daily summaries (sales/summaries.py) and the sales listing's rows (sales/listing.py) are made
+  at the end from all the rows, as `manage.py rebuild_sales_summaries` does;
 - no history rows and no tax lines (no report reads them): this is load-test data, not business events.
 """
 
@@ -29,7 +29,7 @@ from django.contrib.auth.models import Group, User
 from django.db import connection, transaction
 
 from backoffice.roles import COUNTER_STAFF, FINANCE
-from sales import summaries
+from sales import listing, summaries
 
 CHUNK = 25_000  # bookings per COPY transaction
 DAY = 86_400
@@ -401,5 +401,7 @@ def _finish(plain_indexes):
         for table in ("sales_booking", "sales_passenger", "sales_ticket", "sales_payment", "refunds_refund"):
             cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
         cursor.execute("SELECT setval('sales_ticket_serial', (SELECT max(id) FROM sales_ticket))")
-    # The daily summaries each sale keeps (sales/summaries.py), made here from all the rows at once.
+    # The daily summaries and the listing's rows each sale keeps (sales/summaries.py, sales/listing.py),
+    # made here from all the rows at once.
     summaries.rebuild()
+    listing.rebuild()

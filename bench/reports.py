@@ -13,16 +13,19 @@ No other database is read or written.
 It times the real admin views through Django's test client (middleware, form, queries, template:
 the time the server spends, not the network), logged in as a Finance user, for last month:
 each report's summary page in each grouping (day, ISO week, month; the sales report also in each
-breakdown), the cash-up of one agent, and each listing's first and last page; a warm-up, then
---runs timed requests, median and worst. Then, each in a fresh process so that its peak memory is
-its own: the sales listing as CSV for the days that hold --csv-rows tickets (comma and semicolon),
-and as Excel for the days that hold --xlsx-rows. It prints each figure with its limit, PASS or
-FAIL, and the load average; with --explain, the plan of each query of the slowest page.
+breakdown), the cash-up of one agent, and each listing's first and last page; then each role's
+dashboard (the admin home) as a counter agent (agent01, given the busiest station of the day),
+finance01 and an Admin user (admin01, made here); a warm-up, then --runs timed requests, median
+and worst. Then, each in a fresh process so that its peak memory is its own: the sales listing as
+CSV for the days that hold --csv-rows tickets (comma and semicolon), and as Excel for the days that
+hold --xlsx-rows. It prints each figure with its limit, PASS or FAIL, and the load average; with
+--explain, the plan of each query of the slowest page (and the slowest queries of each dashboard).
 
 Options: --tickets N --payments N --refunds N (defaults 5,000,000 / 2,000,000 / 300,000),
 --small (50,000 / 20,000 / 3,000: a quick check that everything runs; its figures mean little),
 --runs N (default 5), --seed N, --explain, --keep (keep the database), --reuse (use the database
-kept by --keep; no generation), --only WORD (only the measures whose name contains WORD).
+kept by --keep; no generation), --only WORD (only the measures whose name contains WORD),
+--database bench_NAME (another name than bench_reports: two sessions on one server each their own).
 """
 
 import argparse
@@ -251,6 +254,63 @@ def measure_pages(args, client):
     return results, slowest
 
 
+DASHBOARD_USERS = (("counter", "agent01"), ("finance", FINANCE_USER), ("admin", "admin01"))
+
+
+def dashboard_staff():
+    """The Admin user the generator does not make, and agent01's station: the airport with most departures today."""
+    from django.contrib.auth.models import Group, User
+    from django.db.models import Count
+    from django.utils import timezone
+
+    from backoffice.roles import ADMIN
+    from fleet.models import Flight, StaffStation
+
+    admin, _created = User.objects.get_or_create(
+        username="admin01", defaults={"is_staff": True, "first_name": "Admin", "last_name": "01"}
+    )
+    admin.groups.add(Group.objects.get(name=ADMIN))
+    busiest = (
+        Flight.objects.filter(flight_date=timezone.localdate())
+        .values("origin")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "origin")
+        .first()
+    )
+    agent = User.objects.get(username="agent01")
+    if busiest is not None:
+        StaffStation.objects.update_or_create(user=agent, defaults={"airport_id": busiest["origin"]})
+
+
+def measure_dashboards(args):
+    """Each role's admin home (the dashboard), through the real view, as a person of that role."""
+    from django.urls import reverse
+
+    dashboard_staff()
+    results = []
+    print(f"\nDashboards (the admin home), median of {args.runs} after a warm-up, ms:\n")
+    print(f"{'dashboard':<36} {'median':>8} {'worst':>8} {'queries':>7}  limit")
+    for role, username in DASHBOARD_USERS:
+        name = f"dashboard, {role}"
+        if args.only and args.only not in name:
+            continue
+        client = client_for(username)
+        url = reverse("admin:index")
+        median, worst = time_page(client, url, args.runs, must_contain=f'data-section="{role}"'.encode())
+        queries = queries_of(client, url)
+        passed = median <= DASHBOARD_LIMIT_MS
+        print(
+            f"{name:<36} {median:>8.0f} {worst:>8.0f} {len(queries):>7}  <= {DASHBOARD_LIMIT_MS} ms  "
+            f"{'PASS' if passed else 'FAIL'}"
+        )
+        results.append(Result(name, f"{median:.0f} ms", f"<= {DASHBOARD_LIMIT_MS} ms", passed))
+        if args.explain:
+            for sql, ms in sorted(queries, key=lambda query: -query[1])[:3]:
+                print(f"    {ms:.1f} ms: {sql[:160]}")
+    print(f"(load average after the dashboards: {load_average()})")
+    return results
+
+
 def days_holding(rows):
     """The range of whole local days, ending yesterday, whose tickets issued number at least `rows`."""
     from django.db.models import Count
@@ -418,6 +478,7 @@ def main():
     parser.add_argument("--only", default="", help="only the measures whose name contains this")
     parser.add_argument("--keep", action="store_true", help=f"keep the {DATABASE} database afterwards")
     parser.add_argument("--reuse", action="store_true", help=f"reuse the {DATABASE} database kept by --keep")
+    parser.add_argument("--database", default=DATABASE, help=f"the benchmark's database (bench_...; {DATABASE})")
     parser.add_argument("--child-export", help=argparse.SUPPRESS)
     parser.add_argument("--child-kind", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -430,7 +491,7 @@ def main():
     began = time.perf_counter()
     generation = None
     if args.reuse:
-        use_existing_database(DATABASE)
+        use_existing_database(args.database)
         setup_django()
         from django.core.management import call_command
 
@@ -438,7 +499,7 @@ def main():
         call_command("migrate", verbosity=0)  # the indexes added since the database was made
         print(f"migrate: {time.perf_counter() - start:.1f} s")
     else:
-        recreate_database(DATABASE)
+        recreate_database(args.database)
         setup_django()
         generation = generate(args)
     from django.db import connection
@@ -455,6 +516,7 @@ def main():
     )
     client = client_for(FINANCE_USER)
     results, slowest = measure_pages(args, client)
+    results += measure_dashboards(args)
     results += measure_exports(args)
     if args.explain and slowest:
         print(f"\nEXPLAIN ANALYZE of each query of the slowest page, {slowest[0]} ({slowest[1]:.0f} ms):")
@@ -469,7 +531,7 @@ def main():
         print(f"Generation took {generation:.0f} s.")
     connection.close()
     if not args.keep and not args.reuse:
-        drop_database(DATABASE)
+        drop_database(args.database)
     print(f"Total run time {time.perf_counter() - began:.0f} s")
 
 

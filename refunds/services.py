@@ -19,6 +19,7 @@ from fleet.models import Flight
 from refunds.exceptions import RefundAlreadyRequested, RefundError, RefundNotAllowed
 from refunds.models import Refund, RefundRule
 from sales import inventory
+from sales import listing as sales_listing
 from sales import services as sales
 from sales.exceptions import TicketNotChangeable
 from sales.models import Booking, Payment, Ticket
@@ -373,6 +374,7 @@ def mark_refund_paid(*, refund, user, method, reference="", now=None):
     ticket = Ticket.objects.select_for_update(of=("self",)).get(pk=refund.ticket_id)
     if ticket.status == Ticket.Status.SURRENDERED:
         sales._save(ticket, user, status=Ticket.Status.REFUNDED)
+        sales_listing.record_status([ticket])
     return refund
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 
-from backoffice.csv_safety import FORMULA_TRIGGERS
+from backoffice.csv_safety import FORMULA_TRIGGERS, safe_cell
 from reporting.periods import business_zone
 
 BOM = "\ufeff"
@@ -41,6 +41,8 @@ class Sql:
 
     text: str
     params: tuple = ()
+    # Text already as a spreadsheet reads it as data (never empty, no formula trigger first): written as it is.
+    safe: bool = False
 
 
 def field(name):
@@ -48,6 +50,12 @@ def field(name):
     if not _IDENTIFIER.match(name):
         raise ValueError(f"Not a column name: {name!r}")
     return Sql(f'listing."{name}"')
+
+
+def plain_text(expression):
+    """A text column the database itself keeps non-empty and free of a formula trigger first (a CHECK constraint
+    on its table): its cells need no neutralising, which on a million rows saves a second of the database's time."""
+    return Sql(expression.text, expression.params, safe=True)
 
 
 def _sql(part):
@@ -73,9 +81,10 @@ def label(name, labels):
     column = field(name)
     if not labels:
         return column
+    # The labels are made safe here, once; only a value without a label is looked at row by row.
     cases = " ".join("WHEN %s THEN %s" for _ in labels)
-    params = tuple(item for value_label in labels.items() for item in value_label)
-    return Sql(f"(CASE {column.text} {cases} ELSE {column.text} END)", params)
+    params = tuple(item for value, text in labels.items() for item in (value, safe_cell(text) or None))
+    return Sql(f"(CASE {column.text} {cases} ELSE {_safe(column.text)} END)", params, safe=True)
 
 
 def raw(text, *params):
@@ -99,7 +108,7 @@ def _cell(expression, kind, *, decimal_comma):
         ), False
     if kind == DATE:
         return Sql(f"to_char({expression.text}, 'YYYY-MM-DD')", expression.params), False
-    return Sql(f"({expression.text})::text", expression.params), True
+    return Sql(f"({expression.text})::text", expression.params), not expression.safe
 
 
 def _safe(column):

@@ -11,6 +11,7 @@ from django.db.models.lookups import LessThan
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from backoffice.csv_safety import FORMULA_TRIGGERS
 from fleet.models import MAX_SEATS, Airport, Flight, country_code, seats_within_any_aircraft
 
 ZERO = Decimal("0.00")
@@ -499,3 +500,62 @@ class DailyPayments(models.Model):
 
     def __str__(self):
         return f"{self.day} agent {self.agent_id} {self.method}: {self.payments}"
+
+
+# --- The sales listing ------------------------------------------------------------------------
+# One row per issued ticket with the sales listing's columns (reporting: "Each document" and its CSV),
+# kept by sales/listing.py in the transaction that issues the ticket and in each one that changes a
+# column it shows afterwards. A month of the listing is read from this one table, in its index's
+# order, instead of a join of nine tables and a sort (bench/reports.py). Derived data like the daily
+# summaries: no history of its own, no foreign key constraints in the database (docs/decisions.md);
+# `manage.py rebuild_sales_summaries` remakes it from the tickets.
+
+listing_key = {"on_delete": models.DO_NOTHING, "related_name": "+", "db_constraint": False}
+# Codes and names that the listing's CSV writes as they are (reporting/pg_csv.py, plain_text): never empty, never
+# starting with what a spreadsheet runs as a formula. True of every value the services write; enforced here.
+PLAIN_TEXT_COLUMNS = ("number", "record_locator", "passenger", "passenger_type", "flight", "route", "fare_class_code")
+
+
+def plain_text(name):
+    condition = ~Q(**{name: ""})
+    for trigger in FORMULA_TRIGGERS:
+        condition &= ~Q(**{f"{name}__startswith": trigger})
+    return models.CheckConstraint(condition=condition, name=f"issuedticket_{name}_plain")
+
+
+class IssuedTicket(models.Model):
+    """An issued ticket as the sales listing shows it: texts already composed, status and form of payment now."""
+
+    ticket = models.OneToOneField(
+        Ticket, primary_key=True, on_delete=models.CASCADE, related_name="listing_row", db_constraint=False
+    )
+    number = models.CharField(_("ticket number"), max_length=13)
+    issued_at = models.DateTimeField(_("issued at"))
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, db_index=False, **listing_key)
+    agent_username = models.CharField(_("agent"), max_length=150)
+    record_locator = models.CharField(_("record locator"), max_length=6)
+    passenger = models.CharField(_("passenger"), max_length=90)
+    passenger_type = models.CharField(_("type"), max_length=3)
+    flight = models.CharField(_("flight"), max_length=20)
+    route = models.CharField(_("route"), max_length=7)
+    fare_class = models.ForeignKey(FareClass, db_index=False, **listing_key)
+    fare_class_code = models.CharField(_("class"), max_length=1)
+    fare = models.DecimalField(_("fare"), **money_field_options)
+    taxes = models.DecimalField(_("taxes"), **money_field_options)
+    total = models.DecimalField(_("total"), **money_field_options)
+    form_of_payment = models.CharField(_("form of payment"), max_length=13, blank=True, default="")
+    status = models.CharField(_("status"), max_length=12)
+
+    class Meta:
+        verbose_name = _("issued ticket (sales listing)")
+        verbose_name_plural = _("issued tickets (sales listing)")
+        indexes = [
+            # The listing: a range of issue times in (issued_at, number) order; its keys from the index alone.
+            models.Index(fields=["issued_at", "number"], include=["ticket"], name="issuedticket_listing_idx"),
+            # The same for one agent.
+            models.Index(fields=["agent", "issued_at", "number"], name="issuedticket_agent_idx"),
+        ]
+        constraints = [plain_text(name) for name in PLAIN_TEXT_COLUMNS]
+
+    def __str__(self):
+        return f"{self.number} {self.passenger} {self.flight}"

@@ -24,7 +24,7 @@ from backoffice.history import bulk_create_with_history, bulk_history_update, co
 from backoffice.rules import ALLOWED, refuse
 from fleet.models import Flight
 from fleet.timezones import format_local
-from sales import booking_sql, inventory, summaries
+from sales import booking_sql, inventory, listing, summaries
 from sales.exceptions import (
     BucketNotChangeable,
     FlightNotBookable,
@@ -493,7 +493,8 @@ def issue_tickets(*, booking, agent, now=None):
     booking = _locked_booking(booking)
     tickets = list(
         booking.tickets.filter(status=Ticket.Status.HELD)
-        .select_related("flight", "fare_bucket")
+        # The passenger, airports and class for the sales listing's rows (sales/listing.py).
+        .select_related("flight__origin", "flight__destination", "fare_bucket__fare_class", "passenger")
         .order_by("passenger__position", "flight_id")
     )
     can_issue(booking, tickets=tickets, now=now).check()
@@ -505,6 +506,7 @@ def issue_tickets(*, booking, agent, now=None):
     Ticket.objects.bulk_update(tickets, ["number", "status", "issued_at", "issued_by"])
     bulk_history_update(tickets, Ticket, user=agent)
     summaries.record_issue(tickets, agent=agent, now=now)
+    listing.record_issue(tickets, booking=booking)
     _save(booking, agent, status=Booking.Status.TICKETED)
     return tickets
 
@@ -517,6 +519,7 @@ def close_tickets(tickets, status, user):
         ticket.holds_seat = False
     Ticket.objects.bulk_update(tickets, ["status", "holds_seat"])
     bulk_history_update(tickets, Ticket, user=user)
+    listing.record_status(tickets)
 
 
 @sales_operation
@@ -785,6 +788,7 @@ def depart_flight(*, flight, agent, now=None):
         ticket.status = Ticket.Status.FLOWN
     Ticket.objects.bulk_update(tickets, ["status"])
     bulk_history_update(tickets, Ticket, user=agent)
+    listing.record_status(tickets)
     return len(tickets)
 
 
@@ -808,6 +812,7 @@ def mark_no_show(*, tickets, agent):
         ticket.status = Ticket.Status.NO_SHOW
     Ticket.objects.bulk_update(locked, ["status"])
     bulk_history_update(locked, Ticket, user=agent)
+    listing.record_status(locked)
     return locked
 
 

@@ -68,3 +68,38 @@ def test_a_table_cell_reads_as_display_writes_it():
                 cell = display(value, column)
                 css = ' class="num"' if cell.numeric else ' class="bo-wraps"' if cell.wraps else ""
                 assert cell_writer(column)(value) == f"<td{css}>{html.escape(cell.text)}</td>", (kind, value)
+
+
+def test_a_long_summary_is_shown_a_page_at_a_time_with_the_totals_of_the_whole_range(
+    sales_history, agents, client, monkeypatch
+):
+    """A month of cash-up by day is thousands of rows: the page shows them in pages; the files keep every row."""
+    monkeypatch.setattr(admin_views, "SUMMARY_PAGE_SIZE", PAGE_SIZE)
+    report = REPORTS["cash_up"]
+    params = {**RANGE, "grouping": "day"}
+    form = report.form(params, user=agents["fay"])
+    assert form.is_valid()
+    table = report.summary(form)
+    everything = list(table.rows)
+    pages = -(-len(everything) // PAGE_SIZE)
+    assert pages >= 3
+    client.force_login(agents["fay"])
+    whole = client.get(report_url("cash_up", **params))
+    for number in (1, 2, pages):
+        response = client.get(report_url("cash_up", page=number, **params))
+        assert response.status_code == 200
+        start = (number - 1) * PAGE_SIZE
+        assert response.context["body"] == table_body(table.columns, everything[start : start + PAGE_SIZE]), number
+        text = response.content.decode()
+        assert f"Page {number} of {pages}, {len(everything)} rows." in text
+        assert "The totals are those of the whole range" in text
+        assert response.context["totals"] == whole.context["totals"]
+    # The CSV has every row.
+    csv_lines = b"".join(client.get(report_url("cash_up", "csv", **params)).streaming_content).decode().splitlines()
+    assert len(csv_lines) == 1 + len(everything)
+
+
+def test_a_short_summary_is_one_page(sales_history, agents, client):
+    client.force_login(agents["fay"])
+    response = client.get(report_url("cash_up", grouping="month", **RANGE))
+    assert response.status_code == 200 and "page" not in response.context

@@ -1,14 +1,14 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from sales import summaries
+from sales import listing, summaries
 
 
 class Command(BaseCommand):
     help = (
         "Remake the daily summaries of tickets issued and payments taken (read by the sales report and the "
-        "cash-up) from the tickets and payments, in the business days of BUSINESS_TIME_ZONE: run it after "
-        "changing BUSINESS_TIME_ZONE, when nobody sells. With --check, change nothing: list the summaries "
-        "that differ and exit non-zero."
+        "cash-up) and the sales listing's rows from the tickets and payments, in the business days of "
+        "BUSINESS_TIME_ZONE: run it after changing BUSINESS_TIME_ZONE, when nobody sells. With --check, "
+        "change nothing: list the summaries that differ and exit non-zero."
     )
 
     def add_arguments(self, parser):
@@ -17,11 +17,13 @@ class Command(BaseCommand):
     def handle(self, *args, check, **options):
         if not check:
             summaries.rebuild()
-            self.stdout.write("Daily summaries remade from the tickets and payments.")
+            listing.rebuild()
+            self.stdout.write("Daily summaries and the sales listing remade from the tickets and payments.")
             return
-        differences = {name: count for name, count in summaries.differences().items() if count}
+        found = {**summaries.differences(), "sales listing (issued tickets)": listing.differences()}
+        differences = {name: count for name, count in found.items() if count}
         for name, count in differences.items():
             self.stdout.write(f"{name}: {count} row(s) differ from the tickets and payments")
         if differences:
-            raise CommandError("The daily summaries do not match: run manage.py rebuild_sales_summaries.")
-        self.stdout.write("Daily summaries match the tickets and payments.")
+            raise CommandError("The summaries do not match: run manage.py rebuild_sales_summaries.")
+        self.stdout.write("Daily summaries and the sales listing match the tickets and payments.")
