@@ -121,6 +121,8 @@ INSTALLED_APPS = [
     "sales",
     "refunds",
     "reporting",
+    # The customer site, above every other app (docs/architecture.md).
+    "customers",
 ]
 
 MIDDLEWARE = [
@@ -263,7 +265,7 @@ LOGIN_URL = "admin:login"
 LOGIN_REDIRECT_URL = "admin:index"
 
 # --- HTTPS, sessions, the admin's address ------------------------------------------
-# A deployment is served over HTTPS (docs/deploy.md): with DEBUG off, HTTP is redirected to HTTPS,
+# A deployment is served over HTTPS: with DEBUG off, HTTP is redirected to HTTPS,
 # browsers are told to use nothing else (HSTS), and the session and CSRF cookies travel only over
 # HTTPS. bin/demo and the tests serve plain HTTP on loopback and say so with HTTPS=0.
 HTTPS = env_bool("HTTPS", not DEBUG)

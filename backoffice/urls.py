@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.templatetags.static import static
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 
@@ -18,4 +18,6 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("favicon.ico", FaviconView.as_view()),
     path(settings.ADMIN_URL, admin.site.urls),
+    # The customer site (customers/): passengers manage their bookings, outside the admin.
+    path("my-booking/", include("customers.urls")),
 ]

@@ -67,7 +67,7 @@ def _manage(args, env, log):
 
 # Seconds each step of the server's start took, for the summary line.
 TIMINGS = {}
-# The business day the demo data starts on.
+# The business day the demo data starts on, and the server's BACKOFFICE_VAR_DIR (its SQLite database).
 DEMO = {}
 # What went wrong on a test's pages besides what the test checks.
 PROBLEMS = pytest.StashKey[list]()
@@ -105,6 +105,7 @@ def live_server_url(tmp_path_factory, server_log):
     """The back office with demo data on the embedded SQLite default, served by gunicorn."""
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
     var_dir = tmp_path_factory.mktemp("backoffice-var")
+    DEMO["var_dir"] = var_dir
     env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "DEBUG")}
     env.update(
         BACKOFFICE_VAR_DIR=str(var_dir),
