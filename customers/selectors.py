@@ -5,8 +5,8 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 from fleet.timezones import format_local
-from sales.documents import LIVE_TICKET, Leg
-from sales.models import Booking, Passenger
+from sales.documents import Leg
+from sales.models import Booking, Passenger, Ticket
 from sales.selectors import booking_page
 
 
@@ -88,7 +88,7 @@ def booking_summary(booking_id):
                 number=ticket.number or "",
                 status=ticket.get_status_display(),
                 total=ticket.total_amount,
-                live=ticket.status in LIVE_TICKET,
+                live=ticket.status in Ticket.LIVE_STATUSES,
             )
         )
     payments = [
