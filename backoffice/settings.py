@@ -128,6 +128,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # GET /health/ for load balancers, answered before anything else (no session, no HTTPS redirect).
     "backoffice.health.health_check",
+    # One log line per request: method, path, status, duration, user (backoffice/observability.py).
+    "backoffice.observability.request_log",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -309,17 +311,38 @@ if SESSION_COOKIE_AGE < 60:
 if not re.fullmatch(r"[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*/", ADMIN_URL):
     raise ImproperlyConfigured("ADMIN_URL must be a path of letters, digits, - and _, e.g. backstage/.")
 
+# --- Logs and error reports (backoffice/observability.py, docs/deploy.md) ----------------
+# Everything logs to stderr (journald keeps it under systemd): one line per request with its method, path
+# (no query string), status, duration and user, as text or, with LOG_FORMAT=json, as JSON lines.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "backoffice.observability.JSONFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    # WeasyPrint and fontTools narrate every PDF at INFO.
     "loggers": {
+        # WeasyPrint and fontTools narrate every PDF at INFO.
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        # Our request line says the same as the server's own for every 4xx and 5xx; errors keep their traceback.
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "WARNING"},
     },
 }
+# With SENTRY_DSN set, unhandled errors go to Sentry (sentry-sdk's Django integration) without personal data;
+# unset, sentry-sdk is not even imported.
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+SENTRY_ENVIRONMENT = os.environ.get("SENTRY_ENVIRONMENT", "production")
+if SENTRY_DSN:
+    from backoffice.observability import init_sentry
+
+    init_sentry(SENTRY_DSN, SENTRY_ENVIRONMENT)
 
 # --- Admin (django-unfold) -------------------------------------------------
 
