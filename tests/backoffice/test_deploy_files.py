@@ -21,7 +21,8 @@ def test_the_environment_example_names_every_setting_of_the_readme():
     assert "DATABASE_URL" in settings and "SENTRY_DSN" in settings and "LOG_FORMAT" in settings
     example = ROOT.joinpath("deploy/backoffice.env.example").read_text()
     named = set(re.findall(r"^#? ?([A-Z_]+)=", example, re.MULTILINE)) | set(re.findall(r"\b([A-Z_]{4,})\b", example))
-    assert [name for name in settings if name not in named] == []
+    missing = [name for name in settings if name not in named]
+    assert missing == [], f"README's settings {missing} are not in deploy/backoffice.env.example: add them there"
     # Production values, not the development ones.
     assert "TRUSTED_PROXY_COUNT=1" in example.splitlines()
     assert not re.search(r"^(DEBUG=1|HTTPS=0|BACKOFFICE_DEMO=)", example, re.MULTILINE)
