@@ -321,6 +321,20 @@ LOGGING = {
     },
 }
 
+# --- E-mail (the customer site's confirmation and password links) ------------------------
+# With EMAIL_HOST set, mail goes out by SMTP; without it (the demo, development) each message is
+# written to a file under EMAIL_FILE_PATH. EMAIL_BACKEND overrides either.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH") or str(VAR_DIR / "sent-mail")
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.filebased.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", f"{AIRLINE_NAME} <no-reply@localhost>")
+
 # --- Admin (django-unfold) -------------------------------------------------
 
 
