@@ -7,7 +7,6 @@ Without it the back office runs on an embedded SQLite file under var/.
 import datetime as dt
 import os
 import re
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import csp.constants as csp
@@ -77,7 +76,6 @@ CHECK_IN_CLOSES_MINUTES = int(os.environ.get("CHECK_IN_CLOSES_MINUTES", "45"))
 # 6-9 s there), well inside gunicorn's 30 s worker timeout (docs/decisions.md).
 REPORT_PDF_MAX_ROWS = int(os.environ.get("REPORT_PDF_MAX_ROWS", "10000"))
 REPORT_XLSX_MAX_ROWS = int(os.environ.get("REPORT_XLSX_MAX_ROWS", "50000"))
-MONEY_PLACES = Decimal("0.01")
 
 if len(AIRLINE_CODE) != 2 or not AIRLINE_CODE.isalnum() or AIRLINE_CODE != AIRLINE_CODE.upper():
     raise ImproperlyConfigured("AIRLINE_CODE must be a two-character IATA airline code, e.g. XB.")

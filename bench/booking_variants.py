@@ -23,11 +23,12 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from psycopg import errors
 
+from backoffice.money import to_cents
 from fleet.models import Flight
 from sales import inventory
 from sales.exceptions import BucketClosed, SoldOut, TryAgain
 from sales.models import Booking, FareBucket, Passenger, Tax, Ticket, TicketTax
-from sales.pricing import fare_for, money, taxes_for
+from sales.pricing import fare_for, taxes_for
 from sales.services import (
     LOCATOR_ALPHABET,
     SALES_CLOSE_BEFORE_DEPARTURE,
@@ -100,7 +101,7 @@ class NaiveBooking:
                     return FULL
                 taxes = taxes_for(bucket.flight, ADULT, list(Tax.objects.all()))
                 fare = fare_for(bucket.price, ADULT)
-                tax_total = money(sum((tax.amount for tax in taxes), start=money(0)))
+                tax_total = to_cents(sum((tax.amount for tax in taxes), start=to_cents(0)))
                 booking = self._save(
                     Booking(
                         record_locator=new_locator(),
@@ -127,7 +128,7 @@ class NaiveBooking:
                     )
                 )
                 for tax in taxes:
-                    self._save(TicketTax(ticket=ticket, code=tax.code, name=tax.name, amount=money(tax.amount)))
+                    self._save(TicketTax(ticket=ticket, code=tax.code, name=tax.name, amount=to_cents(tax.amount)))
                 flight.seats_sold += 1
                 self._save(flight)
                 bucket.seats_sold += 1
@@ -264,9 +265,9 @@ class CeilingBooking:
                 if not rows:
                     raise _Full
                 bucket_id, price, departure = rows[0][:3]
-                taxes = [(code, name, money(amount)) for _, _, _, code, name, amount in rows if code is not None]
+                taxes = [(code, name, to_cents(amount)) for _, _, _, code, name, amount in rows if code is not None]
                 fare = fare_for(price, ADULT)
-                tax_total = money(sum((amount for _, _, amount in taxes), start=money(0)))
+                tax_total = to_cents(sum((amount for _, _, amount in taxes), start=to_cents(0)))
                 params = {
                     "flight": self.flight_id,
                     "bucket": bucket_id,

@@ -71,6 +71,8 @@ def setup_django():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backoffice.settings")
     # Keep the figures readable: libraries log at INFO.
     os.environ.setdefault("LOG_LEVEL", "WARNING")
+    # Benchmarks drive pages through Django's test client over plain HTTP, as bin/demo serves them.
+    os.environ.setdefault("HTTPS", "0")
     import django
 
     django.setup()

@@ -8,7 +8,7 @@ from backoffice.rules import first_refusal
 from fleet.timezones import format_local
 from refunds import services as refund_services
 from sales import services as sales_services
-from sales.documents import LIVE_TICKET, Leg
+from sales.documents import Leg
 from sales.models import Booking, Passenger, Ticket
 from sales.selectors import booking_page
 
@@ -91,7 +91,7 @@ def booking_summary(booking_id):
                 number=ticket.number or "",
                 status=ticket.get_status_display(),
                 total=ticket.total_amount,
-                live=ticket.status in LIVE_TICKET,
+                live=ticket.status in Ticket.LIVE_STATUSES,
             )
         )
     payments = [

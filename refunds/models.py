@@ -9,7 +9,8 @@ from django.db.models.lookups import LessThan
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from sales.models import HALF_CENT, MAX_FARE, ZERO, FareClass, Payment, Ticket, amount_in_range, money_field_options
+from backoffice.money import HALF_CENT, ZERO
+from sales.models import MAX_FARE, FareClass, Payment, Ticket, amount_in_range, money_field_options
 
 percent_options = {
     "max_digits": 5,

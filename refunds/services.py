@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from backoffice.history import bulk_create_with_history
+from backoffice.money import ZERO, to_cents
 from backoffice.rules import ALLOWED, first_refusal, refuse
 from fleet.models import Flight
 from refunds.exceptions import RefundAlreadyRequested, RefundError, RefundNotAllowed
@@ -23,9 +24,7 @@ from sales import listing as sales_listing
 from sales import services as sales
 from sales.exceptions import TicketNotChangeable
 from sales.models import Booking, Payment, Ticket
-from sales.pricing import money
 
-ZERO = Decimal("0.00")
 HUNDRED = Decimal("100")
 
 
@@ -46,8 +45,8 @@ class RefundQuote:
 
 def _fee(fixed, percent, fare):
     """The higher of a fixed fee and a percentage of the fare, never more than the fare."""
-    by_percent = money(fare * percent / HUNDRED)
-    return min(max(money(fixed), by_percent), fare)
+    by_percent = to_cents(fare * percent / HUNDRED)
+    return min(max(to_cents(fixed), by_percent), fare)
 
 
 def _kind_for(ticket):
@@ -215,7 +214,7 @@ def _create_refund(ticket, kind, user, now):
 
 
 def _close_booking_if_empty(booking, user):
-    live = [Ticket.Status.HELD, Ticket.Status.OPEN, Ticket.Status.FLOWN, Ticket.Status.NO_SHOW]
+    live = Ticket.LIVE_STATUSES
     if (
         booking.status in (Booking.Status.HELD, Booking.Status.TICKETED)
         and not booking.tickets.filter(status__in=live).exists()

@@ -22,6 +22,7 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from backoffice.money import with_currency
 from fleet.selectors import station_of
 from fleet.timezones import format_local_time
 from reporting import dashboards
@@ -133,7 +134,7 @@ def allowed(user, permission, name, *args, **query):
 
 
 def amount(value):
-    return f"{value:,.2f} {settings.CURRENCY}"
+    return with_currency(value)
 
 
 def share(value):

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 from unfold.views import UnfoldModelAdminViewMixin
 
+from backoffice.money import grouped
 from reporting.exports import FLAVOURS, XLSX_CONTENT_TYPE, csv_stream, listing_csv_stream, xlsx_file
 from reporting.pdf import report_pdf
 from reporting.periods import Grouping
@@ -74,7 +75,7 @@ class Heading:
 
 
 CELL_TEXT = {
-    MONEY: lambda value: f"{value:,.2f}",
+    MONEY: grouped,
     TIME: lambda value: f"{value:%d %b %Y %H:%M}",
     PERCENT: str,
     DAYS: str,

@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from django.db.models import Count, F, Min, Q, Sum
 from django.utils import timezone
 
+from backoffice.money import to_cents
 from fleet.models import Flight, ScheduleLine
 from fleet.selectors import fuller_than
 from refunds.models import Refund
 from reporting import selectors
 from reporting.periods import DateRange, business_zone, period_of
-from reporting.reports import money, percent
+from reporting.reports import percent
 from sales.models import Booking, Payment, Ticket
 
 CANCELLED = Flight.Status.CANCELLED
@@ -127,9 +128,9 @@ def agent_day(agent, day):
     payments = selectors.payments_taken(one_day(day), agent=agent).aggregate(count=Count("pk"), amount=Sum("amount"))
     return AgentDay(
         tickets=tickets["count"],
-        sold=money(tickets["total"]),
+        sold=to_cents(tickets["total"]),
         payments=payments["count"],
-        taken=money(payments["amount"]),
+        taken=to_cents(payments["amount"]),
     )
 
 
@@ -165,10 +166,10 @@ def refund_queue(*, limit):
     )
     return RefundQueue(
         waiting=figures["waiting"],
-        waiting_amount=money(figures["waiting_amount"]),
+        waiting_amount=to_cents(figures["waiting_amount"]),
         oldest_request=figures["oldest_request"],
         unpaid=figures["unpaid"],
-        unpaid_amount=money(figures["unpaid_amount"]),
+        unpaid_amount=to_cents(figures["unpaid_amount"]),
         oldest_approval=figures["oldest_approval"],
         oldest=oldest,
     )
@@ -211,9 +212,9 @@ def cash_up(day):
             method=method,
             label=str(label),
             payments=taken.get(method, none)["count"],
-            taken=money(taken.get(method, none)["amount"]),
+            taken=to_cents(taken.get(method, none)["amount"]),
             refunds=paid_out.get(method, none)["count"],
-            paid_out=money(paid_out.get(method, none)["amount"]),
+            paid_out=to_cents(paid_out.get(method, none)["amount"]),
         )
         for method, label in Payment.Method.choices
     ]
@@ -221,9 +222,9 @@ def cash_up(day):
         method="",
         label="",
         payments=sum(line.payments for line in lines),
-        taken=sum((line.taken for line in lines), money(None)),
+        taken=sum((line.taken for line in lines), to_cents(None)),
         refunds=sum(line.refunds for line in lines),
-        paid_out=sum((line.paid_out for line in lines), money(None)),
+        paid_out=sum((line.paid_out for line in lines), to_cents(None)),
     )
     return lines, total
 
@@ -252,7 +253,7 @@ def sales_and_refunds(last_day, *, days=CHART_DAYS):
         .values_list("period", "total")
     )
     return window, [
-        DayFigures(day, money(sales.get(day)), money(refunds.get(day)))
+        DayFigures(day, to_cents(sales.get(day)), to_cents(refunds.get(day)))
         for day in (window.first + dt.timedelta(days=n) for n in range(days))
     ]
 
@@ -306,11 +307,11 @@ def sales_against_last_week(now=None):
         today=today,
         last_week=last_week,
         tickets=figures["tickets"],
-        sold=money(figures["sold"]),
+        sold=to_cents(figures["sold"]),
         last_week_tickets_by_now=figures["tickets_by_now"],
-        last_week_sold_by_now=money(figures["sold_by_now"]),
+        last_week_sold_by_now=to_cents(figures["sold_by_now"]),
         last_week_tickets=figures["last_week_tickets"],
-        last_week_sold=money(figures["last_week_sold"]),
+        last_week_sold=to_cents(figures["last_week_sold"]),
     )
 
 

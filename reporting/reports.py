@@ -11,6 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext_lazy as _
 
+from backoffice.money import grouped, to_cents
 from fleet.models import Flight
 from refunds.models import Refund
 from reporting import forms, selectors
@@ -22,7 +23,6 @@ from sales.models import Payment, Ticket
 TEXT, COUNT, MONEY, DATE, TIME, PERCENT, DAYS = "text", "count", "money", "date", "time", "percent", "days"
 # An identifier or a code (ticket number, record locator, route, period): text that a printed page never cuts short.
 CODE = "code"
-CENT = Decimal("0.01")
 TENTH = Decimal("0.1")
 NUMBERS = (COUNT, MONEY, PERCENT, DAYS)
 
@@ -90,11 +90,6 @@ class _KeyedRows:
 def by_keys(queryset, keys):
     """A page's rows: their keys first (one table, one index, however deep the page), then those rows only."""
     return lambda start, stop: queryset.filter(pk__in=list(keys[start:stop]))
-
-
-def money(value):
-    """A database sum as money: two places (SQLite returns its sums as 15 significant digits)."""
-    return (value if value is not None else Decimal(0)).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def local(instant):
@@ -171,7 +166,7 @@ def display(value, column):
     if value is None or value == "":
         return Cell("", column.numeric)
     if column.kind == MONEY:
-        return Cell(f"{value:,.2f}", True)
+        return Cell(grouped(value), True)
     if column.kind == TIME:
         return Cell(f"{value:%d %b %Y %H:%M}", False)
     if column.kind in (PERCENT, DAYS):
@@ -267,7 +262,7 @@ class Sales(Report):
                 "period": period_label(values["period"], grouping),
                 **keys,
                 "tickets": values["tickets"],
-                **{name: money(values[name]) for name in ("fare", "taxes", "total")},
+                **{name: to_cents(values[name]) for name in ("fare", "taxes", "total")},
             }
 
         rows = selectors.sales_summary(form.date_range, grouping, breakdown, **filters)
@@ -279,7 +274,7 @@ class Sales(Report):
 
     def _totals(self, form):
         totals = selectors.sales_totals(form.date_range, **form.filters())
-        return {"tickets": totals["tickets"], **{name: money(totals[name]) for name in ("fare", "taxes", "total")}}
+        return {"tickets": totals["tickets"], **{name: to_cents(totals[name]) for name in ("fare", "taxes", "total")}}
 
     def listing(self, form):
         def row(values):
@@ -350,7 +345,7 @@ REFUND_MONEY = ("fare_returned", "fees_kept", "taxes_returned", "amount_returned
 def _refund_figures(values):
     return {
         "refunds": values["refunds"],
-        **{name: money(values[name]) for name in REFUND_MONEY},
+        **{name: to_cents(values[name]) for name in REFUND_MONEY},
         "days_to_payment": days(values["time_to_payment"]),
     }
 
@@ -467,7 +462,7 @@ CASH_UP_FIGURES = [
 
 
 def _drawer_row(taken, paid_out):
-    taken_amount, paid_amount = money(taken["amount"]), money(paid_out["amount"])
+    taken_amount, paid_amount = to_cents(taken["amount"]), to_cents(paid_out["amount"])
     return {
         "payments": taken["count"],
         "taken": taken_amount,
@@ -557,7 +552,7 @@ class CashUp(Report):
                 "reference": values["reference"],
                 "record_locator": values["record_locator"],
                 "ticket_number": values["ticket_number"] or "",
-                "amount": money(values["signed"]),
+                "amount": to_cents(values["signed"]),
             }
 
         return Listing(

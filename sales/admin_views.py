@@ -223,15 +223,13 @@ class NewBookingView(CounterView):
     @staticmethod
     def _attach(error, passengers, contact):
         """Put a refusal on the field or passenger it is about; False when it is about no one of them."""
-        field = error.field or ""
-        if field in contact.fields:
-            contact.add_error(field, str(error))
-            return True
-        if field.startswith("Passenger "):
-            position = int(field.split()[1])
+        position = getattr(error, "passenger", None)
+        if position is not None and 1 <= position <= len(passengers.forms):
             form = passengers.forms[position - 1]
-            name = "surname" if "surname" in field else "given_names" if "given names" in field else None
-            form.add_error(name, str(error))
+            form.add_error(error.field if error.field in form.fields else None, str(error))
+            return True
+        if error.field in contact.fields:
+            contact.add_error(error.field, str(error))
             return True
         return False
 
@@ -454,9 +452,9 @@ class FlightDepartureView(AdminPageView, TemplateView):
         context = super().get_context_data(**kwargs)
         flight = self.flight
         tickets = (
-            Ticket.objects.filter(
-                flight=flight, status__in=[Ticket.Status.OPEN, Ticket.Status.FLOWN, Ticket.Status.NO_SHOW]
-            )
+            # The live tickets that were issued: a held seat is not a passenger at the gate.
+            Ticket.objects.filter(flight=flight, status__in=Ticket.LIVE_STATUSES)
+            .exclude(status=Ticket.Status.HELD)
             .select_related("passenger", "booking", "fare_bucket__fare_class")
             .order_by("passenger__surname", "passenger__given_names")
         )

@@ -16,24 +16,17 @@ from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
 from backoffice.csv_safety import csv_rows
+from backoffice.money import grouped
 from fleet.models import Flight
 from fleet.timezones import format_local
 from sales import services
 from sales.models import Passenger, Ticket
 from sales.selectors import booking_page
 
-# A ticket in one of these states stands for a passenger holding a seat (or a lap) or who travelled;
-# the others (cancelled, void, surrendered, refunded) are printed greyed out on the receipt and left off the manifest.
-LIVE_TICKET = (Ticket.Status.HELD, Ticket.Status.OPEN, Ticket.Status.FLOWN, Ticket.Status.NO_SHOW)
 NOT_ISSUED = "not issued"
 
 # The PDF prints an infant right under their adult; a spreadsheet re-sorts rows, so the CSV names the adult.
 MANIFEST_COLUMNS = ("No.", "Passenger", "Type", "On lap of", "Record locator", "Ticket", "Class", "Status")
-
-
-def money(amount):
-    """`1,234.50`: two decimals, grouped thousands."""
-    return f"{amount:,.2f}"
 
 
 def _business_time(instant):
@@ -146,10 +139,10 @@ def itinerary_receipt_pdf(booking, *, printed_by=None):
                 route=f"{flight.origin.code}-{flight.destination.code} {flight.flight_date:%d %b}",
                 number=ticket.number or NOT_ISSUED,
                 status=ticket.get_status_display(),
-                fare=money(ticket.fare_amount),
-                taxes=[(line.code, line.name, money(line.amount)) for line in ticket.tax_lines.all()],
-                total=money(ticket.total_amount),
-                live=ticket.status in LIVE_TICKET,
+                fare=grouped(ticket.fare_amount),
+                taxes=[(line.code, line.name, grouped(line.amount)) for line in ticket.tax_lines.all()],
+                total=grouped(ticket.total_amount),
+                live=ticket.status in Ticket.LIVE_STATUSES,  # the others are printed greyed out
             )
         )
 
@@ -159,7 +152,7 @@ def itinerary_receipt_pdf(booking, *, printed_by=None):
             "method": payment.get_method_display(),
             "reference": payment.reference,
             "agent": payment.agent.get_username(),
-            "amount": money(payment.amount),
+            "amount": grouped(payment.amount),
         }
         for payment in booking.payments.all()
     ]
@@ -172,9 +165,9 @@ def itinerary_receipt_pdf(booking, *, printed_by=None):
         "legs": legs,
         "passengers": sorted(passengers.values(), key=lambda p: p.position),
         "payments": payments,
-        "total": money(booking.total_amount),
-        "paid": money(booking.amount_paid),
-        "balance_due": money(booking.balance_due),
+        "total": grouped(booking.total_amount),
+        "paid": grouped(booking.amount_paid),
+        "balance_due": grouped(booking.balance_due),
     }
     return _render_pdf("sales/documents/itinerary_receipt.html", context, printed_by=printed_by)
 
@@ -213,7 +206,7 @@ def _manifest(flight):
     """
     flight = Flight.objects.select_related("origin", "destination", "aircraft_type").get(pk=flight.pk)
     tickets = list(
-        Ticket.objects.filter(flight=flight, status__in=LIVE_TICKET)
+        Ticket.objects.filter(flight=flight, status__in=Ticket.LIVE_STATUSES)
         .select_related("passenger__infant_of", "booking", "fare_bucket__fare_class")
         .order_by("passenger__surname", "passenger__given_names", "booking__record_locator", "passenger__position")
     )
@@ -253,7 +246,9 @@ def passenger_manifest_pdf(flight, *, printed_by=None):
         "lines": lines,
         "by_type": [(code, label, by_type[code]) for code, label in Passenger.Type.choices],
         "by_status": [
-            (str(label), by_status[str(label)]) for value, label in Ticket.Status.choices if value in LIVE_TICKET
+            (str(label), by_status[str(label)])
+            for value, label in Ticket.Status.choices
+            if value in Ticket.LIVE_STATUSES
         ],
         "seats_on_manifest": sum(n for code, n in by_type.items() if code != Passenger.Type.INFANT),
         "total_on_manifest": len(lines),

@@ -8,7 +8,14 @@ class SalesError(DomainError):
 
 
 class InvalidBooking(SalesError):
-    """The request itself is wrong: passengers, names, segments."""
+    """The request itself is wrong: passengers, names, segments. `passenger` is the 1-based position of the
+    passenger at fault, with `field` the name of their field (surname, given_names, title, ...)."""
+
+    passenger = None
+
+    def __init__(self, message, *, field=None, record=None, passenger=None):
+        super().__init__(message, field=field, record=record)
+        self.passenger = passenger
 
 
 class SoldOut(SalesError):

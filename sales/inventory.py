@@ -67,7 +67,8 @@ def take_seats(*, seats_by_bucket, sales_close_before, now, user):
     latest_sale = now + sales_close_before
     for flight_id in sorted(by_flight):
         seats = by_flight[flight_id]
-        if _run(Flight, _TAKE_FLIGHT, [seats, flight_id, seats, Flight.Status.SCHEDULED.value, latest_sale], user) is None:
+        params = [seats, flight_id, seats, Flight.Status.SCHEDULED.value, latest_sale]
+        if _run(Flight, _TAKE_FLIGHT, params, user) is None:
             raise _why_flight_refused(flights[flight_id], seats, latest_sale)
     for bucket in sorted(seats_by_bucket, key=lambda b: (b.flight_id, b.pk)):
         seats = seats_by_bucket[bucket]

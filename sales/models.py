@@ -12,10 +12,9 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from backoffice.csv_safety import FORMULA_TRIGGERS
+from backoffice.money import HALF_CENT, ZERO
 from fleet.models import MAX_SEATS, Airport, Flight, country_code, seats_within_any_aircraft
 
-ZERO = Decimal("0.00")
-HALF_CENT = Decimal("0.005")
 money_field_options = {"max_digits": 12, "decimal_places": 2}
 # The most an Admin may set as one fare, one tax or one fixed fee: far above any real one, and low enough
 # that nine passengers on a long trip stay well inside the money columns.
@@ -280,6 +279,25 @@ class Passenger(models.Model):
         return self.passenger_type != self.Type.INFANT
 
 
+class TicketStatus(models.TextChoices):
+    HELD = "held", _("Held (not issued)")
+    OPEN = "open", _("Open")
+    FLOWN = "flown", _("Flown")
+    NO_SHOW = "no_show", _("No-show")
+    VOID = "void", _("Void")
+    # A refund was requested: the seat is free and the ticket unusable, whatever Finance decides.
+    SURRENDERED = "surrendered", _("Surrendered")
+    # Its refund was paid.
+    REFUNDED = "refunded", _("Refunded")
+    CANCELLED = "cancelled", _("Cancelled before issue")
+
+
+# A ticket in one of these states stands for a passenger holding a seat (or a lap) or who travelled: it may
+# hold a seat, it is printed on the manifest, and it is the one a refund or a void acts on. The others
+# (void, surrendered, refunded, cancelled) are history.
+LIVE_TICKET_STATUSES = [TicketStatus.HELD, TicketStatus.OPEN, TicketStatus.FLOWN, TicketStatus.NO_SHOW]
+
+
 class Ticket(models.Model):
     """One passenger on one flight, with the price frozen when it was sold.
 
@@ -287,17 +305,8 @@ class Ticket(models.Model):
     when it is issued (paid in full).
     """
 
-    class Status(models.TextChoices):
-        HELD = "held", _("Held (not issued)")
-        OPEN = "open", _("Open")
-        FLOWN = "flown", _("Flown")
-        NO_SHOW = "no_show", _("No-show")
-        VOID = "void", _("Void")
-        # A refund was requested: the seat is free and the ticket unusable, whatever Finance decides.
-        SURRENDERED = "surrendered", _("Surrendered")
-        # Its refund was paid.
-        REFUNDED = "refunded", _("Refunded")
-        CANCELLED = "cancelled", _("Cancelled before issue")
+    Status = TicketStatus
+    LIVE_STATUSES = LIVE_TICKET_STATUSES
 
     number = models.CharField(_("ticket number"), max_length=13, unique=True, null=True, blank=True)
     booking = models.ForeignKey(Booking, on_delete=models.PROTECT, related_name="tickets")
@@ -347,7 +356,7 @@ class Ticket(models.Model):
                 name="ticket_issued_has_number",
             ),
             models.CheckConstraint(
-                condition=Q(holds_seat=False) | Q(status__in=["held", "open", "flown", "no_show"]),
+                condition=Q(holds_seat=False) | Q(status__in=LIVE_TICKET_STATUSES),
                 name="ticket_seat_only_while_live",
             ),
         ]

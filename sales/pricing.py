@@ -7,13 +7,12 @@ booking costs.
 
 from collections import Counter
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.conf import settings
 
+from backoffice.money import to_cents
 from sales.models import FareBucket, Passenger, Tax
-
-CENT = Decimal("0.01")
 
 # Share of the adult fare each passenger type pays.
 FARE_SHARE = {
@@ -23,12 +22,8 @@ FARE_SHARE = {
 }
 
 
-def money(amount):
-    return Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
 def fare_for(adult_fare, passenger_type):
-    return money(Decimal(adult_fare) * FARE_SHARE[passenger_type])
+    return to_cents(Decimal(adult_fare) * FARE_SHARE[passenger_type])
 
 
 def taxes_for(flight, passenger_type, taxes):
@@ -56,7 +51,7 @@ class FarePrice:
 
     @property
     def tax_total(self):
-        return money(sum((money(tax.amount) for tax in self.taxes), start=money(0)))
+        return to_cents(sum((to_cents(tax.amount) for tax in self.taxes), start=to_cents(0)))
 
     @property
     def total(self):
@@ -78,7 +73,7 @@ class BookingPrice:
 
     @property
     def total(self):
-        return money(sum((line.amount for line in self.lines), start=money(0)))
+        return to_cents(sum((line.amount for line in self.lines), start=to_cents(0)))
 
     @property
     def currency(self):

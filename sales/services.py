@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from backoffice.history import bulk_create_with_history, bulk_history_update, copy_create_with_history
+from backoffice.money import to_cents
 from backoffice.rules import ALLOWED, refuse
 from fleet.models import Flight
 from fleet.timezones import format_local
@@ -36,7 +37,7 @@ from sales.exceptions import (
     TryAgain,
 )
 from sales.models import Booking, FareBucket, Passenger, Payment, RouteFare, Ticket, TicketTax, validate_phone_number
-from sales.pricing import money, price_booking
+from sales.pricing import price_booking
 
 MAX_PASSENGERS = 9
 MAX_SEGMENTS = 8
@@ -87,6 +88,23 @@ class SegmentRequest:
     fare_class: str
 
 
+@dataclass(frozen=True)
+class Person:
+    """A passenger as the booking will store them: checked, in IATA capitals, at their position (1-based)."""
+
+    position: int
+    surname: str
+    given_names: str
+    title: str
+    passenger_type: str
+    # An infant's adult, by position; None for everyone else.
+    lap: int | None
+
+    @property
+    def takes_seat(self):
+        return self.passenger_type != Passenger.Type.INFANT
+
+
 _NAME_ALLOWED = re.compile(r"^[A-Z]+(?: [A-Z]+)*$")
 
 
@@ -98,15 +116,16 @@ def iata_capitals(value):
     return " ".join(text.split())
 
 
-def iata_name_part(value, label):
-    """A surname or given names as stored: IATA capitals, checked."""
+def iata_name_part(value, label, *, field=None, passenger=None):
+    """A surname or given names as stored: IATA capitals, checked. A refusal names `field` of `passenger`."""
     text = iata_capitals(value)
+    at_fault = {"field": field, "passenger": passenger}
     if not text:
-        raise InvalidBooking(f"{label}: enter a name.", field=label)
+        raise InvalidBooking(f"{label}: enter a name.", **at_fault)
     if not _NAME_ALLOWED.match(text):
-        raise InvalidBooking(f"{label}: only letters, spaces, hyphens and apostrophes, not {value!r}.", field=label)
+        raise InvalidBooking(f"{label}: only letters, spaces, hyphens and apostrophes, not {value!r}.", **at_fault)
     if len(text) > 40:
-        raise InvalidBooking(f"{label}: at most 40 letters.", field=label)
+        raise InvalidBooking(f"{label}: at most 40 letters.", **at_fault)
     return text
 
 
@@ -122,25 +141,39 @@ def _clean_passengers(passengers):
     for position, request in enumerate(passengers, start=1):
         label = f"Passenger {position}"
         if request.passenger_type not in Passenger.Type.values:
-            raise InvalidBooking(f"{label}: unknown passenger type {request.passenger_type!r}.", field=label)
+            raise InvalidBooking(
+                f"{label}: unknown passenger type {request.passenger_type!r}.",
+                field="passenger_type",
+                passenger=position,
+            )
         title = (request.title or "").strip().upper().rstrip(".")
         if title and title not in TITLES:
-            raise InvalidBooking(f"{label}: title must be one of {', '.join(TITLES)}.", field=label)
-        surname = iata_name_part(request.surname, f"{label} surname")
-        given_names = iata_name_part(request.given_names, f"{label} given names")
+            raise InvalidBooking(
+                f"{label}: title must be one of {', '.join(TITLES)}.", field="title", passenger=position
+            )
+        surname = iata_name_part(request.surname, f"{label} surname", field="surname", passenger=position)
+        given_names = iata_name_part(
+            request.given_names, f"{label} given names", field="given_names", passenger=position
+        )
         infant_of = request.infant_of
         if request.passenger_type == Passenger.Type.INFANT:
             adult = passengers[infant_of - 1] if infant_of and 1 <= infant_of <= len(passengers) else None
             if adult is None or adult.passenger_type != Passenger.Type.ADULT:
                 raise InvalidBooking(
-                    f"{label}: an infant travels on the lap of an adult on the same booking.", field=label
+                    f"{label}: an infant travels on the lap of an adult on the same booking.",
+                    field="infant_of",
+                    passenger=position,
                 )
             laps[infant_of] += 1
             if laps[infant_of] > 1:
-                raise InvalidBooking(f"{label}: passenger {infant_of} already has an infant on their lap.", field=label)
+                raise InvalidBooking(
+                    f"{label}: passenger {infant_of} already has an infant on their lap.",
+                    field="infant_of",
+                    passenger=position,
+                )
         else:
             infant_of = None
-        cleaned.append((position, surname, given_names, title, request.passenger_type, infant_of))
+        cleaned.append(Person(position, surname, given_names, title, request.passenger_type, infant_of))
     return cleaned
 
 
@@ -296,7 +329,7 @@ def book(*, segments, passengers, contact_name, contact_email, contact_phone, ag
             f"{chosen[0].flight} leaves in less than {HOLD_ENDS_BEFORE_DEPARTURE.seconds // 3600} hours: "
             "it can be sold only with payment now, not held."
         )
-    price = price_booking(buckets=chosen, passenger_types=[kind for _, _, _, _, kind, _ in people])
+    price = price_booking(buckets=chosen, passenger_types=[person.passenger_type for person in people])
 
     if not hold:
         # Paid and issued in this same transaction: it never waits on a deadline.
@@ -314,7 +347,7 @@ def book(*, segments, passengers, contact_name, contact_email, contact_phone, ag
         _insert_booking_sql(booking, people, chosen, price, agent)
     else:
         _insert_booking_orm(booking, people, chosen, price, agent)
-    seats = sum(1 for p in people if p[4] != Passenger.Type.INFANT)
+    seats = sum(1 for person in people if person.takes_seat)
     inventory.take_seats(
         seats_by_bucket={bucket: seats for bucket in chosen},
         sales_close_before=SALES_CLOSE_BEFORE_DEPARTURE,
@@ -350,25 +383,25 @@ def _insert_booking_sql(booking, people, chosen, price, agent):
     """PostgreSQL: the booking's rows and history in one statement (sales/booking_sql.py)."""
     tickets, tax_lines = [], []
     for bucket in chosen:
-        for position, _, _, _, kind, _ in people:
-            line = price.line(bucket, kind)
+        for person in people:
+            line = price.line(bucket, person.passenger_type)
             tickets.append(
                 (
-                    position,
+                    person.position,
                     bucket.flight_id,
                     bucket.pk,
-                    kind != Passenger.Type.INFANT,
+                    person.takes_seat,
                     line.fare,
                     line.tax_total,
                     line.total,
                 )
             )
-            tax_lines += [(position, bucket.flight_id, t.code, t.name, money(t.amount)) for t in line.taxes]
+            tax_lines += [(person.position, bucket.flight_id, t.code, t.name, to_cents(t.amount)) for t in line.taxes]
+    # The statement's VALUES rows, in the order booking_sql.insert_booking names them.
+    rows = [(p.position, p.surname, p.given_names, p.title, p.passenger_type, p.lap) for p in people]
     for _ in range(10):
         booking.record_locator = _new_locator()
-        booking_id = booking_sql.insert_booking(
-            booking, people=people, tickets=tickets, tax_lines=tax_lines, user=agent
-        )
+        booking_id = booking_sql.insert_booking(booking, people=rows, tickets=tickets, tax_lines=tax_lines, user=agent)
         if booking_id is not None:
             booking.pk = booking_id
             booking._state.adding = False
@@ -379,26 +412,22 @@ def _insert_booking_sql(booking, people, chosen, price, agent):
 def _insert_booking_orm(booking, people, chosen, price, agent):
     """Elsewhere (the SQLite default): the same rows through the ORM."""
     booking = _save_booking(booking, agent)
-    seated = [
-        Passenger(booking=booking, position=p, surname=s, given_names=g, title=t, passenger_type=k)
-        for p, s, g, t, k, _ in people
-        if k != Passenger.Type.INFANT
-    ]
+
+    def passenger(person, **lap):
+        return Passenger(
+            booking=booking,
+            position=person.position,
+            surname=person.surname,
+            given_names=person.given_names,
+            title=person.title,
+            passenger_type=person.passenger_type,
+            **lap,
+        )
+
+    seated = [passenger(person) for person in people if person.takes_seat]
     seated = bulk_create_with_history(seated, Passenger, user=agent)
     by_position = {p.position: p for p in seated}
-    infants = [
-        Passenger(
-            booking=booking,
-            position=p,
-            surname=s,
-            given_names=g,
-            title=t,
-            passenger_type=k,
-            infant_of=by_position[lap],
-        )
-        for p, s, g, t, k, lap in people
-        if k == Passenger.Type.INFANT
-    ]
+    infants = [passenger(person, infant_of=by_position[person.lap]) for person in people if not person.takes_seat]
     infants = bulk_create_with_history(infants, Passenger, user=agent) if infants else []
     everyone = sorted(seated + infants, key=lambda p: p.position)
 
@@ -420,7 +449,7 @@ def _insert_booking_orm(booking, people, chosen, price, agent):
             )
     tickets = bulk_create_with_history(tickets, Ticket, user=agent)
     tax_lines = [
-        TicketTax(ticket=ticket, code=tax.code, name=tax.name, amount=money(tax.amount))
+        TicketTax(ticket=ticket, code=tax.code, name=tax.name, amount=to_cents(tax.amount))
         for ticket in tickets
         for tax in price.line(ticket.fare_bucket, ticket.passenger.passenger_type).taxes
     ]
@@ -449,7 +478,7 @@ def take_payment(*, booking, amount, method, reference="", agent, now=None):
     if method not in Payment.Method.values:
         raise PaymentRefused(f"Unknown payment method {method!r}.", field="method")
     try:
-        amount = money(amount)
+        amount = to_cents(amount)
     except (ArithmeticError, TypeError, ValueError) as error:
         raise PaymentRefused(f"{amount!r} is not an amount.") from error
     if amount <= 0:
@@ -654,10 +683,10 @@ def can_cancel_booking(booking):
 def _total_without(tickets, closing):
     """The booking's total once `closing` are cancelled: what its other live tickets cost."""
     closing = {t.pk for t in closing}
-    return money(
+    return to_cents(
         sum(
             (t.total_amount for t in tickets if t.status != Ticket.Status.CANCELLED and t.pk not in closing),
-            start=money(0),
+            start=to_cents(0),
         )
     )
 

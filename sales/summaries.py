@@ -13,7 +13,6 @@ changes, or to check: `manage.py rebuild_sales_summaries [--check]`).
 """
 
 from collections import defaultdict
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.apps import apps as installed_apps
@@ -23,7 +22,7 @@ from django.db.models import Count, F, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-ZERO = Decimal("0.00")
+from backoffice.money import ZERO
 
 
 def business_day(instant):

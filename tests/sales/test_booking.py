@@ -132,23 +132,26 @@ def test_booking_is_all_or_nothing_across_flights(economy, book_on):
 
 
 @pytest.mark.parametrize(
-    "passengers, message",
+    "passengers, message, at_fault",
     [
-        ([], "at least one passenger"),
-        (adults(10), "at most 9 passengers"),
-        ([P("Solo", "Baby", "", Passenger.Type.INFANT, infant_of=1)], "lap of an adult"),
+        ([], "at least one passenger", (None, "passengers")),
+        (adults(10), "at most 9 passengers", (None, "passengers")),
+        ([P("Solo", "Baby", "", Passenger.Type.INFANT, infant_of=1)], "lap of an adult", (1, "infant_of")),
         (
             [P("A", "B"), P("C", "D", "", Passenger.Type.INFANT, 1), P("E", "F", "", Passenger.Type.INFANT, 1)],
             "already has an infant",
+            (3, "infant_of"),
         ),
-        ([P("R2D2", "Anne")], "Passenger 1 surname: only letters"),
-        ([P("Martin", "")], "Passenger 1 given names: enter a name"),
-        ([P("Martin", "Anne", "KING")], "title must be one of"),
+        ([P("Ann", "B"), P("R2D2", "Anne")], "Passenger 2 surname: only letters", (2, "surname")),
+        ([P("Martin", "")], "Passenger 1 given names: enter a name", (1, "given_names")),
+        ([P("Martin", "Anne", "KING")], "title must be one of", (1, "title")),
     ],
 )
-def test_bad_passengers_are_refused_naming_the_passenger(economy, book_on, passengers, message):
-    with pytest.raises(InvalidBooking, match=message):
+def test_bad_passengers_are_refused_naming_the_passenger(economy, book_on, passengers, message, at_fault):
+    with pytest.raises(InvalidBooking, match=message) as refused:
         book_on(economy, passengers=passengers)
+    # The refusal carries the passenger and the field as data, for the page to put it on that field.
+    assert (refused.value.passenger, refused.value.field) == at_fault
     assert not Booking.objects.exists()
 
 
