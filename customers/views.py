@@ -17,6 +17,7 @@ from django.views.generic import FormView, TemplateView, View
 
 from backoffice.errors import DomainError
 from backoffice.login_throttle import lifted_at
+from backoffice.money import ZERO
 from backoffice.rules import first_refusal, refuse
 from customers import accounts, session, throttle
 from customers.forms import ChoosePasswordForm, CustomerLoginForm, CustomerPasswordResetForm, LookupForm, SignUpForm
@@ -33,9 +34,6 @@ from refunds.exceptions import RefundNotAllowed
 from sales import services as sales_services
 from sales.documents import itinerary_receipt_pdf
 from sales.models import Booking
-from sales.pricing import money
-
-ZERO = money(0)
 
 # The same words whether the locator or the surname was wrong: which one would tell a guesser half the secret.
 NOT_FOUND = gettext_lazy(
