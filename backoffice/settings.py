@@ -152,6 +152,10 @@ MIDDLEWARE = [
 IMPORT_EXPORT_TMP_STORAGE_CLASS = "backoffice.uploads.SignedUserUploadStorage"
 UPLOAD_DIR = os.environ.get("UPLOAD_DIR") or str(VAR_DIR / "uploads")
 UPLOAD_MAX_AGE_HOURS = int(os.environ.get("UPLOAD_MAX_AGE_HOURS", "24"))
+# The most schedule lines (legs) an upload in the admin may hold: its preview and its import each finish well
+# inside a request (bench/schedule_import.py: 10,000 legs, 150,000 flights, 28 s). A larger file is imported
+# with `manage.py import_schedule`, which has no such limit.
+SCHEDULE_UPLOAD_MAX_LINES = int(os.environ.get("SCHEDULE_UPLOAD_MAX_LINES", "2000"))
 
 # --- Login throttling (django-axes) -------------------------------------------------
 # After LOGIN_FAILURE_LIMIT failed log-ins for one user name, or from one address, that
