@@ -2,7 +2,8 @@
 and errors sent to Sentry when SENTRY_DSN is set.
 
 A request's line names the method, the path without its query string (a search may carry a passenger's
-name, a link a token), the status, the milliseconds and the user name; never a form field, so never a
+name, a link a token), the status, the milliseconds and the user (staff by name, a customer by id: their
+user name is their e-mail address); never a form field, so never a
 password. Sentry gets no personal data (send_default_pii off), no request body, no query string no
 cookies and no local variables: an error report says where it broke, not whose booking it was.
 """
@@ -41,21 +42,25 @@ class JSONFormatter(logging.Formatter):
 
 
 def _user_of(request):
-    """The user name when the request got as far as knowing its user, else None; never loads it only to log."""
+    """(user name, id) of who made the request, as far as the request got to know it; never loaded only to log.
+
+    Staff are named; a customer of the passengers' site, whose user name is their e-mail address, only by id.
+    """
     user = request.__dict__.get("user")
-    if user is None or getattr(user, "_wrapped", None) is empty:
-        return None
-    return user.get_username() if user.is_authenticated else None
+    if user is None or getattr(user, "_wrapped", None) is empty or not user.is_authenticated:
+        return None, None
+    return (user.get_username() if user.is_staff else None), user.pk
 
 
 def request_log(get_response):
-    """Log each request once it is answered: `GET /admin/ 200 35ms counter`, with the same as fields."""
+    """Log each request once it is answered: `GET /admin/ 200 35ms counter` (a customer: `#42`), with the same
+    as fields."""
 
     def middleware(request):
         started = time.perf_counter()
         response = get_response(request)
         milliseconds = round((time.perf_counter() - started) * 1000, 1)
-        user = _user_of(request)
+        user, user_id = _user_of(request)
         request_logger.log(
             logging.WARNING if response.status_code >= 500 else logging.INFO,
             "%s %s %s %sms %s",
@@ -63,13 +68,14 @@ def request_log(get_response):
             request.path,
             response.status_code,
             milliseconds,
-            user or "-",
+            user or (f"#{user_id}" if user_id else "-"),
             extra={
                 "method": request.method,
                 "path": request.path,
                 "status": response.status_code,
                 "duration_ms": milliseconds,
                 "user": user,
+                "user_id": user_id,
             },
         )
         return response

@@ -11,6 +11,7 @@ from collections import Counter
 
 from django.db import connection
 
+from backoffice import db_faults
 from backoffice.history import history_insert_parts, record_history
 from fleet.models import Flight
 from sales.exceptions import BucketClosed, FlightNotBookable, SoldOut
@@ -123,8 +124,5 @@ def locked_rows_in_order(queryset):
 
 def is_lock_error(error):
     """A lock wait that timed out, a deadlock, or SQLite's busy database."""
-    cause = getattr(error, "__cause__", None)
-    sqlstate = getattr(cause, "sqlstate", None)
-    if sqlstate in {"55P03", "40P01", "40001"}:
-        return True
-    return connection.vendor == "sqlite" and "locked" in str(error).lower()
+    sqlstate = getattr(getattr(error, "__cause__", None), "sqlstate", None)
+    return sqlstate in db_faults.LOCKED or (connection.vendor == "sqlite" and "locked" in str(error).lower())

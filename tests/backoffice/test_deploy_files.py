@@ -13,7 +13,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def readme_settings():
     section = ROOT.joinpath("README.md").read_text().split("## Configuration", 1)[1].split("\n## ", 1)[0]
-    return re.findall(r"^\| `([A-Z_]+)` \|", section, re.MULTILINE)
+    first_cells = re.findall(r"^\| (`[A-Z_]+`(?:, `[A-Z_]+`)*) \|", section, re.MULTILINE)
+    return [name for cell in first_cells for name in re.findall(r"`([A-Z_]+)`", cell)]
 
 
 def test_the_environment_example_names_every_setting_of_the_readme():

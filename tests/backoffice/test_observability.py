@@ -38,6 +38,7 @@ def test_a_request_is_logged_with_its_user_path_status_and_duration(admin_client
     assert client.get("/admin/sales/booking/?q=DUPONT").status_code == 200
     (record,) = request_lines(caplog)
     assert (record.method, record.path, record.status, record.user) == ("GET", "/admin/sales/booking/", 200, "carl")
+    assert record.user_id == counter_user.pk
     assert record.duration_ms > 0
     assert record.getMessage().startswith("GET /admin/sales/booking/ 200 ")
     assert record.getMessage().endswith("ms carl")
@@ -58,6 +59,20 @@ def test_a_login_is_logged_without_its_password(client, counter_user, caplog):
     (record,) = request_lines(caplog)
     assert (record.status, record.user) == (200, None)
     assert "pw-for-tests-only" not in caplog.text and "a-wrong-password-typed" not in caplog.text
+
+
+@pytest.mark.django_db
+def test_a_customer_is_logged_by_id_never_by_their_e_mail_address(client, caplog):
+    from django.contrib.auth.models import User
+
+    customer = User.objects.create_user("ann.passenger@example.com", "ann.passenger@example.com", "pw-for-tests")
+    client.force_login(customer)
+    caplog.set_level(logging.INFO, logger="backoffice.request")
+    client.get("/my-booking/")
+    (record,) = request_lines(caplog)
+    assert (record.user, record.user_id) == (None, customer.pk)
+    assert record.getMessage().endswith(f"ms #{customer.pk}")
+    assert "ann.passenger" not in caplog.text
 
 
 def test_json_lines_carry_the_request_fields():

@@ -100,3 +100,25 @@ def test_the_admin_refuses_a_schedule_too_large_to_import_while_one_waits(admin_
     assert preview.context.get("confirm_form") is None
     assert upload(client, "ok.csv", csv(*lines[:3]).encode()).context.get("confirm_form") is not None
     assert not Flight.objects.exists()
+
+
+def test_a_full_disk_while_storing_an_upload_leaves_nothing_and_says_so(admin_role_user, monkeypatch):
+    import errno
+
+    from backoffice import uploads
+
+    def half_then_full(path, data):
+        path.write_bytes(data[: len(data) // 2])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(uploads, "write_file", half_then_full)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_role_user)
+    kept = set(uploads.upload_dir().iterdir())
+    refused = upload(client, "s.csv", csv(LINE).encode())
+    assert refused.status_code == 302
+    assert "could not store this upload (its disk may be full): nothing was imported" in page_text(
+        client.get(refused["Location"])
+    )
+    assert set(uploads.upload_dir().iterdir()) == kept  # no half file left to be read as the upload
+    assert not Flight.objects.exists()
