@@ -1,17 +1,18 @@
 """Seat counters: the one place that moves `seats_sold` on flights and fare buckets.
 
-A sale is a conditional UPDATE that only succeeds while seats remain; the row
-lock it takes lasts until the transaction ends. Counters are always changed in
-one fixed order (flights by id, then buckets by flight id) so that two bookings
-over the same flights wait for each other instead of deadlocking, and every
-change writes its history row.
+A sale is a conditional UPDATE that only succeeds while seats remain, on rows
+locked first in the one fixed order (`backoffice.locks.lock_in_order`: flights by
+id, then buckets by id), so that two operations over the same flights wait for
+each other instead of deadlocking. Every change writes its history row.
 """
 
 from collections import Counter
 
 from django.db import connection
 
+from backoffice import locks
 from backoffice.history import history_insert_parts, record_history
+from backoffice.locks import is_lock_error  # noqa: F401 - the services' name for it
 from fleet.models import Flight
 from sales.exceptions import BucketClosed, FlightNotBookable, SoldOut
 from sales.models import FareBucket
@@ -57,7 +58,8 @@ def take_seats(*, seats_by_bucket, sales_close_before, now, user):
     """Take seats on flights and buckets, or raise and take none.
 
     `seats_by_bucket` maps FareBucket (with its flight loaded) to a seat count.
-    Flights must depart after `now + sales_close_before`.
+    Flights must depart after `now + sales_close_before`. The flights and buckets are locked
+    (the one order) before anything else: call this before writing rows that reference them.
     """
     flights = {}
     by_flight = Counter()
@@ -65,12 +67,13 @@ def take_seats(*, seats_by_bucket, sales_close_before, now, user):
         by_flight[bucket.flight_id] += seats
         flights[bucket.flight_id] = bucket.flight
     latest_sale = now + sales_close_before
+    locks.lock_in_order(flights=by_flight, buckets=seats_by_bucket)
     for flight_id in sorted(by_flight):
         seats = by_flight[flight_id]
         params = [seats, flight_id, seats, Flight.Status.SCHEDULED.value, latest_sale]
         if _run(Flight, _TAKE_FLIGHT, params, user) is None:
             raise _why_flight_refused(flights[flight_id], seats, latest_sale)
-    for bucket in sorted(seats_by_bucket, key=lambda b: (b.flight_id, b.pk)):
+    for bucket in sorted(seats_by_bucket, key=lambda b: b.pk):
         seats = seats_by_bucket[bucket]
         if _run(FareBucket, _TAKE_BUCKET, [seats, bucket.pk, seats], user) is None:
             raise _why_bucket_refused(bucket, seats)
@@ -83,10 +86,11 @@ def release_seats(*, tickets, user):
     for ticket in tickets:
         if ticket.holds_seat:
             by_flight[ticket.flight_id] += 1
-            by_bucket[(ticket.flight_id, ticket.fare_bucket_id)] += 1
+            by_bucket[ticket.fare_bucket_id] += 1
+    # The one order (flights by id, then buckets by id); the callers lock these rows first.
     for flight_id in sorted(by_flight):
         _run(Flight, _RELEASE_FLIGHT, [by_flight[flight_id], flight_id], user)
-    for (_, bucket_id), seats in sorted(by_bucket.items()):
+    for bucket_id, seats in sorted(by_bucket.items()):
         _run(FareBucket, _RELEASE_BUCKET, [seats, bucket_id], user)
     return sum(by_flight.values())
 
@@ -119,12 +123,3 @@ def _why_bucket_refused(bucket, seats):
 def locked_rows_in_order(queryset):
     """Lock rows in primary-key order (the fixed order every service follows)."""
     return list(queryset.select_for_update().order_by("pk"))
-
-
-def is_lock_error(error):
-    """A lock wait that timed out, a deadlock, or SQLite's busy database."""
-    cause = getattr(error, "__cause__", None)
-    sqlstate = getattr(cause, "sqlstate", None)
-    if sqlstate in {"55P03", "40P01", "40001"}:
-        return True
-    return connection.vendor == "sqlite" and "locked" in str(error).lower()

@@ -343,10 +343,8 @@ def book(*, segments, passengers, contact_name, contact_email, contact_phone, ag
         hold_deadline=deadline,
         total_amount=price.total,
     )
-    if connection.vendor == "postgresql":
-        _insert_booking_sql(booking, people, chosen, price, agent)
-    else:
-        _insert_booking_orm(booking, people, chosen, price, agent)
+    # The seats first: they lock the flights and buckets in the one order (backoffice/locks.py)
+    # before the tickets' foreign keys take their key-share locks on them.
     seats = sum(1 for person in people if person.takes_seat)
     inventory.take_seats(
         seats_by_bucket={bucket: seats for bucket in chosen},
@@ -354,6 +352,10 @@ def book(*, segments, passengers, contact_name, contact_email, contact_phone, ag
         now=now,
         user=agent,
     )
+    if connection.vendor == "postgresql":
+        _insert_booking_sql(booking, people, chosen, price, agent)
+    else:
+        _insert_booking_orm(booking, people, chosen, price, agent)
     return booking
 
 

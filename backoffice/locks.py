@@ -1,0 +1,73 @@
+"""The one lock order: bookings, then flights, then fare buckets, each by id (docs/architecture.md, "Locks").
+
+Every write path that changes several of these rows locks them all here first, before it reads
+their state or writes anything that references them (a ticket row's foreign keys take a key-share
+lock on its flight and bucket). Two operations over the same rows then queue one behind the other
+instead of deadlocking. Rows locked later in the transaction (tickets, refunds) come after these.
+
+The wait is bounded by the connection's `lock_timeout` (5 s on PostgreSQL, backoffice/settings.py);
+a wait that runs out is a lock error the services turn into "try again"
+(`sales.services.sales_operation`). On SQLite `select_for_update` does nothing: a writing
+transaction holds the whole database from its start (BEGIN IMMEDIATE), so writers queue whole.
+
+The models are named by label: backoffice sits below the apps that own them (STYLE.md).
+"""
+
+from dataclasses import dataclass, field
+
+from django.apps import apps
+from django.db import connection
+
+# The order, first to last.
+ORDER = (("bookings", "sales.Booking"), ("flights", "fleet.Flight"), ("buckets", "sales.FareBucket"))
+# Ids per statement: a long list is locked in slices, still in one ascending order overall.
+CHUNK = 5000
+
+
+@dataclass
+class Locked:
+    """The locked rows, {id: row} per kind."""
+
+    bookings: dict = field(default_factory=dict)
+    flights: dict = field(default_factory=dict)
+    buckets: dict = field(default_factory=dict)
+
+
+def _ids(values):
+    return sorted({getattr(value, "pk", value) for value in values if value is not None})
+
+
+def lock_rows(model, ids, *, select_related=()):
+    """Lock these rows of one model, in ascending id order; {id: row}."""
+    rows = {}
+    for start in range(0, len(ids), CHUNK):
+        queryset = model._default_manager.select_for_update(of=("self",)).filter(pk__in=ids[start : start + CHUNK])
+        if select_related:
+            queryset = queryset.select_related(*select_related)
+        rows.update((row.pk, row) for row in queryset.order_by("pk"))
+    return rows
+
+
+def lock_in_order(*, bookings=(), flights=(), buckets=(), select_related=None):
+    """Lock bookings, then flights, then fare buckets, each by id; returns the rows (`Locked`).
+
+    Each argument is ids or model instances (or both). `select_related` maps a kind
+    ("flights") to the relations to load with its rows. Rows that no longer exist are left out.
+    """
+    wanted = {"bookings": _ids(bookings), "flights": _ids(flights), "buckets": _ids(buckets)}
+    select_related = select_related or {}
+    locked = Locked()
+    for kind, label in ORDER:
+        if wanted[kind]:
+            rows = lock_rows(apps.get_model(label), wanted[kind], select_related=select_related.get(kind, ()))
+            setattr(locked, kind, rows)
+    return locked
+
+
+def is_lock_error(error):
+    """A lock wait that timed out, a deadlock, or SQLite's busy database."""
+    cause = getattr(error, "__cause__", None)
+    sqlstate = getattr(cause, "sqlstate", None)
+    if sqlstate in {"55P03", "40P01", "40001"}:
+        return True
+    return connection.vendor == "sqlite" and "locked" in str(error).lower()
