@@ -1022,6 +1022,21 @@ def apply(result, checked, *, user, progress=None):
             progress(done, total)
 
 
+def apply_or_refuse(result, checked, *, user, progress=None):
+    """`apply` in a savepoint: None once written, else the refusal (a RowError) and nothing written."""
+    try:
+        with transaction.atomic():
+            apply(result, checked, user=user, progress=progress)
+    except ScheduleConflict as error:
+        return RowError(0, str(error))
+    except OperationalError as error:
+        if not locks.is_lock_error(error):
+            raise
+        # The flights stayed busy past the lock timeout (sales, a cancellation).
+        return RowError(0, "The flights are busy with sales right now: import the file again in a moment.")
+    return None
+
+
 class ScheduleConflict(FleetError):
     """A flight changed between the plan and the write (a sale landed): nothing is written."""
 
@@ -1078,20 +1093,9 @@ def import_schedule(parsed, *, user, dry_run=False, now=None, progress=None, cre
             # Airports found in airportsdata along the way are not kept either: all or nothing.
             transaction.set_rollback(True)
             return summary
-        try:
-            with transaction.atomic():
-                apply(result, checked, user=user, progress=progress)
-        except ScheduleConflict as error:
-            summary.refused = [RowError(0, str(error))]
-            transaction.set_rollback(True)
-            return summary
-        except OperationalError as error:
-            if not locks.is_lock_error(error):
-                raise
-            # The flights stayed busy past the lock timeout (sales, a cancellation): nothing is written.
-            summary.refused = [
-                RowError(0, "The flights are busy with sales right now: import the file again in a moment.")
-            ]
+        refusal = apply_or_refuse(result, checked, user=user, progress=progress)
+        if refusal is not None:
+            summary.refused = [refusal]
             transaction.set_rollback(True)
             return summary
         summary.written = True
