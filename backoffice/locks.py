@@ -1,9 +1,15 @@
 """The one lock order: bookings, then flights, then fare buckets, each by id (docs/architecture.md, "Locks").
 
 Every write path that changes several of these rows locks them all here first, before it reads
-their state or writes anything that references them (a ticket row's foreign keys take a key-share
-lock on its flight and bucket). Two operations over the same rows then queue one behind the other
-instead of deadlocking. Rows locked later in the transaction (tickets, refunds) come after these.
+their state. Two operations over the same rows then queue one behind the other instead of
+deadlocking. Rows locked later in the transaction (tickets, refunds) come after these. The one
+exception is the sale (`sales.inventory.take_seats`): its conditional UPDATEs are its locks, run
+last in the booking's transaction, flights by id then buckets by id, the same order.
+
+The locks are FOR NO KEY UPDATE: they conflict with each other and with any UPDATE of the row,
+but not with the key-share locks a new row's foreign keys take (a booking inserts its tickets,
+which reference the flights and buckets, before it takes the seats, in its own order): those
+never join a wait cycle with this order.
 
 The wait is bounded by the connection's `lock_timeout` (5 s on PostgreSQL, backoffice/settings.py);
 a wait that runs out is a lock error the services turn into "try again"
@@ -33,6 +39,11 @@ class Locked:
     buckets: dict = field(default_factory=dict)
 
 
+def in_order(ids):
+    """Ids (or rows) as the one order takes them: ascending ids."""
+    return _ids(ids)
+
+
 def _ids(values):
     return sorted({getattr(value, "pk", value) for value in values if value is not None})
 
@@ -41,7 +52,9 @@ def lock_rows(model, ids, *, select_related=()):
     """Lock these rows of one model, in ascending id order; {id: row}."""
     rows = {}
     for start in range(0, len(ids), CHUNK):
-        queryset = model._default_manager.select_for_update(of=("self",)).filter(pk__in=ids[start : start + CHUNK])
+        queryset = model._default_manager.select_for_update(of=("self",), no_key=True).filter(
+            pk__in=ids[start : start + CHUNK]
+        )
         if select_related:
             queryset = queryset.select_related(*select_related)
         rows.update((row.pk, row) for row in queryset.order_by("pk"))

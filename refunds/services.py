@@ -512,7 +512,8 @@ def cancel_flight(*, flight, user, now=None):
     # A booking held unpaid on this flight cannot travel as booked: it is cancelled whole,
     # seats on its other flights included, and the passenger rebooks.
     held_ids = set(Ticket.objects.filter(flight=flight, status=Ticket.Status.HELD).values_list("booking_id", flat=True))
-    held = list(Booking.objects.select_for_update().filter(pk__in=held_ids, status=Booking.Status.HELD).order_by("pk"))
+    # Locked already (_lock_for_cancellation), with their seats' flights and buckets.
+    held = list(Booking.objects.filter(pk__in=held_ids, status=Booking.Status.HELD).order_by("pk"))
     paid = []
     for booking in held:
         tickets = list(booking.tickets.filter(status=Ticket.Status.HELD))

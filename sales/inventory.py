@@ -1,9 +1,11 @@
 """Seat counters: the one place that moves `seats_sold` on flights and fare buckets.
 
-A sale is a conditional UPDATE that only succeeds while seats remain, on rows
-locked first in the one fixed order (`backoffice.locks.lock_in_order`: flights by
-id, then buckets by id), so that two operations over the same flights wait for
-each other instead of deadlocking. Every change writes its history row.
+A sale is a conditional UPDATE that only succeeds while seats remain; the row
+lock it takes lasts until the transaction ends. These UPDATEs are the sale's
+locks: they run last in the booking's transaction (the lock is held for the
+shortest time) and in the one order of backoffice/locks.py (flights by id, then
+buckets by id), so that two operations over the same flights wait for each
+other instead of deadlocking. Every change writes its history row.
 """
 
 from collections import Counter
@@ -58,8 +60,9 @@ def take_seats(*, seats_by_bucket, sales_close_before, now, user):
     """Take seats on flights and buckets, or raise and take none.
 
     `seats_by_bucket` maps FareBucket (with its flight loaded) to a seat count.
-    Flights must depart after `now + sales_close_before`. The flights and buckets are locked
-    (the one order) before anything else: call this before writing rows that reference them.
+    Flights must depart after `now + sales_close_before`. The updates lock the rows in the
+    one order (backoffice/locks.py); the tickets inserted before them took only key-share locks
+    on their flights and buckets, which the helper's FOR NO KEY UPDATE does not wait for.
     """
     flights = {}
     by_flight = Counter()
@@ -67,13 +70,12 @@ def take_seats(*, seats_by_bucket, sales_close_before, now, user):
         by_flight[bucket.flight_id] += seats
         flights[bucket.flight_id] = bucket.flight
     latest_sale = now + sales_close_before
-    locks.lock_in_order(flights=by_flight, buckets=seats_by_bucket)
-    for flight_id in sorted(by_flight):
+    for flight_id in locks.in_order(by_flight):
         seats = by_flight[flight_id]
         params = [seats, flight_id, seats, Flight.Status.SCHEDULED.value, latest_sale]
         if _run(Flight, _TAKE_FLIGHT, params, user) is None:
             raise _why_flight_refused(flights[flight_id], seats, latest_sale)
-    for bucket in sorted(seats_by_bucket, key=lambda b: b.pk):
+    for bucket in sorted(seats_by_bucket, key=lambda b: b.pk):  # buckets by id, after the flights
         seats = seats_by_bucket[bucket]
         if _run(FareBucket, _TAKE_BUCKET, [seats, bucket.pk, seats], user) is None:
             raise _why_bucket_refused(bucket, seats)
@@ -121,5 +123,5 @@ def _why_bucket_refused(bucket, seats):
 
 
 def locked_rows_in_order(queryset):
-    """Lock rows in primary-key order (the fixed order every service follows)."""
-    return list(queryset.select_for_update().order_by("pk"))
+    """Lock rows of one model in primary-key order, FOR NO KEY UPDATE as backoffice/locks.py does."""
+    return list(queryset.select_for_update(no_key=True).order_by("pk"))

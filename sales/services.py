@@ -20,6 +20,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from backoffice import locks
 from backoffice.history import bulk_create_with_history, bulk_history_update, copy_create_with_history
 from backoffice.money import to_cents
 from backoffice.rules import ALLOWED, refuse
@@ -343,8 +344,10 @@ def book(*, segments, passengers, contact_name, contact_email, contact_phone, ag
         hold_deadline=deadline,
         total_amount=price.total,
     )
-    # The seats first: they lock the flights and buckets in the one order (backoffice/locks.py)
-    # before the tickets' foreign keys take their key-share locks on them.
+    if connection.vendor == "postgresql":
+        _insert_booking_sql(booking, people, chosen, price, agent)
+    else:
+        _insert_booking_orm(booking, people, chosen, price, agent)
     seats = sum(1 for person in people if person.takes_seat)
     inventory.take_seats(
         seats_by_bucket={bucket: seats for bucket in chosen},
@@ -352,10 +355,6 @@ def book(*, segments, passengers, contact_name, contact_email, contact_phone, ag
         now=now,
         user=agent,
     )
-    if connection.vendor == "postgresql":
-        _insert_booking_sql(booking, people, chosen, price, agent)
-    else:
-        _insert_booking_orm(booking, people, chosen, price, agent)
     return booking
 
 
@@ -811,7 +810,10 @@ def expire_if_due(booking, *, user, now=None):
 def depart_flight(*, flight, agent, now=None):
     """The flight has left: its open tickets become flown."""
     now = now or timezone.now()
-    flight = Flight.objects.select_for_update().select_related("origin").get(pk=flight.pk)
+    # One flight, then its tickets (after it, as backoffice/locks.py has it).
+    flight = locks.lock_in_order(flights=[flight.pk], select_related={"flights": ["origin"]}).flights.get(flight.pk)
+    if flight is None:
+        raise Flight.DoesNotExist
     can_depart(flight, now=now).check()
     _save(flight, agent, status=Flight.Status.DEPARTED)
     tickets = list(flight.tickets.filter(status=Ticket.Status.OPEN))

@@ -8,8 +8,9 @@ cancellation of B, which gives back a held booking's seats on A, against a booki
 changes B and cancels A, which it used to lock B first, then A) and released at one instant, each
 on its own connection, several times.
 
-The helper is slowed down (each row locked by its own statement, with a pause after it) so that
-both operations hold their first lock before asking for their second: the waits really overlap.
+The helper is slowed down (each row locked by its own statement, with a pause after it), and so
+are the sale's conditional UPDATEs (its locks), so that both operations hold their first lock
+before asking for their second: the waits really overlap.
 Each outcome must be a success or a clean refusal (a sold-out flight, a cancelled one, a conflict
 the import reports), never a deadlock (SQLSTATE 40P01), and the seat counters must match the live
 tickets afterwards.
@@ -91,9 +92,21 @@ def lock_errors(monkeypatch):
     return seen
 
 
+def slow_seat_updates(real_run):
+    """The sale's conditional UPDATEs (its locks, sales/inventory.py), with a pause after each."""
+
+    def run(*args, **kwargs):
+        row = real_run(*args, **kwargs)
+        time.sleep(PAUSE)
+        return row
+
+    return run
+
+
 @pytest.fixture
 def slow_locks(monkeypatch):
     monkeypatch.setattr(locks, "lock_rows", slow(locks.lock_rows))
+    monkeypatch.setattr(inventory, "_run", slow_seat_updates(inventory._run))
 
 
 class Scene:
@@ -243,4 +256,4 @@ def test_the_helper_locks_bookings_then_flights_then_buckets_each_by_id(refundab
     assert list(locked.buckets) == sorted(b.pk for b in buckets)
     assert list(locked.bookings) == [booking.pk]
     if connection.vendor == "postgresql":
-        assert all("FOR UPDATE" in q["sql"] and "ORDER BY" in q["sql"] for q in queries.captured_queries)
+        assert all("FOR NO KEY UPDATE" in q["sql"] and "ORDER BY" in q["sql"] for q in queries.captured_queries)
