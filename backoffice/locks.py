@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from django.apps import apps
 from django.db import connection
 
+from backoffice import db_faults
+
 # The order, first to last.
 ORDER = (("bookings", "sales.Booking"), ("flights", "fleet.Flight"), ("buckets", "sales.FareBucket"))
 # Ids per statement: a long list is locked in slices, still in one ascending order overall.
@@ -78,9 +80,6 @@ def lock_in_order(*, bookings=(), flights=(), buckets=(), select_related=None):
 
 
 def is_lock_error(error):
-    """A lock wait that timed out, a deadlock, or SQLite's busy database."""
-    cause = getattr(error, "__cause__", None)
-    sqlstate = getattr(cause, "sqlstate", None)
-    if sqlstate in {"55P03", "40P01", "40001"}:
-        return True
-    return connection.vendor == "sqlite" and "locked" in str(error).lower()
+    """A lock wait that timed out, a deadlock, or SQLite's busy database (backoffice/db_faults.py's LOCKED)."""
+    sqlstate = getattr(getattr(error, "__cause__", None), "sqlstate", None)
+    return sqlstate in db_faults.LOCKED or (connection.vendor == "sqlite" and "locked" in str(error).lower())

@@ -144,6 +144,8 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     # Login throttling: answers a locked-out login with the login page and when to retry.
     "axes.middleware.AxesMiddleware",
+    # A lock wait, a statement past its time or a dropped connection: a 503 that says so, not a 500.
+    "backoffice.db_faults.DatabaseTroubleMiddleware",
 ]
 
 # --- Uploads waiting for confirmation (schedule imports) ------------------------------
@@ -152,6 +154,10 @@ MIDDLEWARE = [
 IMPORT_EXPORT_TMP_STORAGE_CLASS = "backoffice.uploads.SignedUserUploadStorage"
 UPLOAD_DIR = os.environ.get("UPLOAD_DIR") or str(VAR_DIR / "uploads")
 UPLOAD_MAX_AGE_HOURS = int(os.environ.get("UPLOAD_MAX_AGE_HOURS", "24"))
+# The most schedule lines (legs) an upload in the admin may hold: its preview and its import each finish well
+# inside a request (bench/schedule_import.py: 10,000 legs, 150,000 flights, 28 s). A larger file is imported
+# with `manage.py import_schedule`, which has no such limit.
+SCHEDULE_UPLOAD_MAX_LINES = int(os.environ.get("SCHEDULE_UPLOAD_MAX_LINES", "2000"))
 
 # --- Login throttling (django-axes) -------------------------------------------------
 # After LOGIN_FAILURE_LIMIT failed log-ins for one user name, or from one address, that
@@ -196,13 +202,19 @@ TEMPLATES = [
 ]
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
+STATEMENT_TIMEOUT_SECONDS = int(os.environ.get("STATEMENT_TIMEOUT_SECONDS", "0"))
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # A lock wait ends with an error, never a hang; services turn it into "try again".
         # No JIT: it compiles the large report and export queries for seconds (12 s of a 1-million-row
         # CSV, bench/reports.py) and never pays back on the short ones.
-        DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c lock_timeout=5000 -c jit=off"
+        # A statement past STATEMENT_TIMEOUT_SECONDS is cancelled: a message, never a worker stuck on it. Web
+        # workers get 25 s (backoffice/wsgi.py: under gunicorn's 30 s); commands none by default (bulk work).
+        options = "-c lock_timeout=5000 -c jit=off"
+        if STATEMENT_TIMEOUT_SECONDS:
+            options += f" -c statement_timeout={STATEMENT_TIMEOUT_SECONDS * 1000}"
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = options
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -318,6 +330,20 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
+
+# --- E-mail (the customer site's confirmation and password links) ------------------------
+# With EMAIL_HOST set, mail goes out by SMTP; without it (the demo, development) each message is
+# written to a file under EMAIL_FILE_PATH. EMAIL_BACKEND overrides either.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH") or str(VAR_DIR / "sent-mail")
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.filebased.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", f"{AIRLINE_NAME} <no-reply@localhost>")
 
 # --- Admin (django-unfold) -------------------------------------------------
 

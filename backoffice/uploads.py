@@ -27,6 +27,15 @@ TOKEN = re.compile(r"[0-9a-f]{32}")
 _uploader = contextvars.ContextVar("uploader", default=None)
 
 
+class UploadNotStored(Exception):
+    """The server could not store an upload (its disk full): nothing of it was kept."""
+
+
+def write_file(path, data):
+    with open(path, "wb") as file:
+        file.write(data)
+
+
 class UploadUnavailable(Exception):
     """The confirmation names no upload of this user that is still waiting."""
 
@@ -81,8 +90,14 @@ class SignedUserUploadStorage(BaseStorage):
         self.name = signing.dumps([token, self._owner()], salt=SALT)
         if isinstance(data, str):
             data = data.encode(self.encoding or "utf-8")
-        with open(directory / token, "wb") as file:
-            file.write(data)
+        path = directory / token
+        try:
+            write_file(path, data)
+        except OSError as error:
+            # A full disk (or any failed write) leaves no half file behind to be read as the upload.
+            with contextlib.suppress(OSError):
+                os.remove(path)
+            raise UploadNotStored(str(error)) from error
 
     def read(self):
         path = self._path()

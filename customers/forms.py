@@ -3,6 +3,7 @@
 import re
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm, UsernameField
 from django.utils.translation import gettext_lazy as _
 
 from sales.services import iata_capitals
@@ -43,3 +44,49 @@ class LookupForm(forms.Form):
                 _("Type the surname with letters, spaces, hyphens and apostrophes only."), code="invalid"
             )
         return iata_capitals(surname)
+
+
+class SignUpForm(forms.Form):
+    email = forms.EmailField(
+        label=_("E-mail address"),
+        max_length=150,
+        help_text=_("The address your bookings were made with. We send a link to it to confirm it is yours."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+
+class ChoosePasswordForm(SetPasswordForm):
+    """The confirmation page: the address's owner chooses the password (Django's validators apply)."""
+
+
+class CustomerLoginForm(AuthenticationForm):
+    """Log in with the e-mail address; staff accounts are refused here (they use the back office)."""
+
+    username = UsernameField(
+        label=_("E-mail address"), max_length=150, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _("The e-mail address or the password is wrong, or the address is not confirmed yet."),
+        "staff": _("Staff accounts cannot log in here: use the back office."),
+    }
+
+    def clean_username(self):
+        return self.cleaned_data["username"].strip().lower()
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        if user.is_staff or user.is_superuser:
+            raise forms.ValidationError(self.error_messages["staff"], code="staff")
+
+
+class CustomerPasswordResetForm(PasswordResetForm):
+    """Only confirmed customer accounts get a reset link; the page says the same for any address."""
+
+    email = forms.EmailField(
+        label=_("E-mail address"), max_length=150, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+
+    def get_users(self, email):
+        return (user for user in super().get_users(email) if not user.is_staff and not user.is_superuser)

@@ -4,7 +4,10 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
+from backoffice.rules import first_refusal
 from fleet.timezones import format_local
+from refunds import services as refund_services
+from sales import services as sales_services
 from sales.documents import Leg
 from sales.models import Booking, Passenger, Ticket
 from sales.selectors import booking_page
@@ -104,4 +107,45 @@ def booking_summary(booking_id):
         legs=legs,
         passengers=sorted(passengers.values(), key=lambda p: p.position),
         payments=payments,
+    )
+
+
+@dataclass
+class RefundOffers:
+    """What the booking's page offers, as the services' own rules say (never worked out here)."""
+
+    booking_refund: object  # Allowed
+    passengers: dict  # position -> Allowed for that passenger's open tickets
+    cancel_hold: object  # Allowed
+
+
+def booking_tickets(booking):
+    """Every ticket of the booking with what the rules read: flight, passenger, fare class, refunds."""
+    return list(
+        booking.tickets.select_related("flight", "passenger", "fare_bucket__fare_class")
+        .prefetch_related("refunds")
+        .order_by("passenger__position", "flight__scheduled_departure", "pk")
+    )
+
+
+def passenger_open_tickets(tickets, position):
+    """A passenger's open tickets; a lap infant's go with their adult's, so an infant has none of their own."""
+    return [
+        t
+        for t in tickets
+        if t.passenger.position == position and t.status == Ticket.Status.OPEN and t.passenger.takes_seat
+    ]
+
+
+def refund_offers(booking, tickets, *, now=None):
+    positions = sorted({t.passenger.position for t in tickets if t.passenger.takes_seat})
+    passengers = {}
+    for position in positions:
+        own = passenger_open_tickets(tickets, position)
+        if own:
+            passengers[position] = first_refusal(*(refund_services.can_request_refund(t, now=now) for t in own))
+    return RefundOffers(
+        booking_refund=refund_services.can_refund_booking(booking, tickets=tickets, now=now),
+        passengers=passengers,
+        cancel_hold=sales_services.can_cancel_booking(booking),
     )

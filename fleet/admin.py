@@ -15,7 +15,7 @@ from unfold.widgets import UnfoldAdminSplitDateTimeWidget
 
 from backoffice.admin_base import HistoryModelAdmin
 from backoffice.admin_filters import AutocompleteSelectFilter, DateRangeFilter
-from backoffice.uploads import UploadUnavailable, uploads_of
+from backoffice.uploads import UploadNotStored, UploadUnavailable, uploads_of
 from fleet import selectors, services
 from fleet.exceptions import FleetError
 from fleet.imports import SCHEDULE_FORMATS, ScheduleConfirmForm, ScheduleImportForm, ScheduleImportResource
@@ -445,8 +445,18 @@ class ScheduleLineAdmin(ImportMixin, HistoryModelAdmin):
 
     def import_action(self, request, **kwargs):
         # The upload is kept under a name signed for this user (backoffice/uploads.py).
-        with uploads_of(request.user):
-            return super().import_action(request, **kwargs)
+        try:
+            with uploads_of(request.user):
+                return super().import_action(request, **kwargs)
+        except UploadNotStored:
+            messages.error(
+                request,
+                _(
+                    "The server could not store this upload (its disk may be full): nothing was imported. "
+                    "Try again later, or tell the administrator."
+                ),
+            )
+            return redirect("admin:fleet_scheduleline_import")
 
     def process_import(self, request, **kwargs):
         # A second click on "Confirm" finds no uploaded file, and a name that is not this user's

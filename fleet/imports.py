@@ -13,6 +13,7 @@ which is what tells import-export not to offer the confirmation.
 
 import tablib
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources
@@ -57,6 +58,14 @@ class ScheduleFormat(Format):
         data = in_stream if isinstance(in_stream, bytes) else in_stream.encode()
         dataset = tablib.Dataset([self.title], headers=["file"])
         dataset.parsed = schedule.READERS[self.title](data)
+        legs = len(dataset.parsed.lines) + len(dataset.parsed.errors)
+        if legs > settings.SCHEDULE_UPLOAD_MAX_LINES:
+            # Until imports run in the background, a schedule this large would hold a worker past its timeout.
+            raise schedule.ScheduleFileError(
+                f"This schedule has {legs:,} lines; an upload here may have at most "
+                f"{settings.SCHEDULE_UPLOAD_MAX_LINES:,}, which is what an import can do while you wait. Split the "
+                "season into several files, or import it on the server with: manage.py import_schedule FILE"
+            )
         return dataset
 
 

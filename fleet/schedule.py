@@ -30,6 +30,16 @@ from fleet.signals import flights_created
 from fleet.timezones import local_to_utc, zone
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
+# What a schedule table may hold, whoever imports it (checked while reading, before any other work): rows of
+# a CSV file or of a workbook's first sheet, columns read, characters in one cell, and for a workbook, its
+# unpacked size and its shared strings (a small file can unpack to gigabytes, or hold millions of strings).
+MAX_TABLE_ROWS = 50_000
+MAX_TABLE_COLUMNS = 50
+MAX_CELL_CHARS = 100
+MAX_XLSX_UNPACKED_BYTES = 40 * 1024 * 1024
+MAX_SHARED_STRINGS = 200_000
+# A value quoted back in a message is cut to this many characters.
+EXCERPT_CHARS = 40
 SSIM_RECORD_LENGTH = 200
 BATCH = 5000
 MONTHS = {
@@ -407,7 +417,7 @@ def read_table(rows, *, format_name):
         if missing:
             problems.append("missing column(s): " + ", ".join(missing))
         if unknown:
-            problems.append("unknown column(s): " + ", ".join(unknown))
+            problems.append("unknown column(s): " + ", ".join(cut(n) for n in unknown[:5]))
         parsed.errors.append(RowError(header_line, "; ".join(problems) + f". Expected: {', '.join(TABLE_COLUMNS)}"))
         return parsed
     for number, values in body:
@@ -415,7 +425,7 @@ def read_table(rows, *, format_name):
         if all(v in (None, "") for v in cells.values()):
             continue
         formulas = [
-            RowError(number, f"a formula ({value.strip()}); enter the value itself", name)
+            RowError(number, f"a formula ({cut(value.strip())}); enter the value itself", name)
             for name, value in cells.items()
             if isinstance(value, str) and _FORMULA.match(value.strip())
         ]
@@ -437,9 +447,23 @@ def _column_names(headers):
     return [str(h or "").strip().lower().replace(" ", "_") for h in headers]
 
 
+def cut(value):
+    """A value as a message shows it: at most EXCERPT_CHARS characters, visibly cut."""
+    text = str(value)
+    return text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS] + "…"
+
+
+def excerpt(value):
+    """A value as a message quotes it."""
+    return repr(cut(value))
+
+
 def _cell_text(cells, name):
     value = cells.get(name)
-    return "" if value is None else str(value).strip()
+    text = "" if value is None else str(value).strip()
+    if len(text) > MAX_CELL_CHARS:
+        raise CellError(name, f"{excerpt(text)} is too long: a cell holds at most {MAX_CELL_CHARS} characters")
+    return text
 
 
 def _cell_date(cells, name):
@@ -596,7 +620,9 @@ def read_csv(data):
     first_line = 1
     try:
         for values in reader:
-            rows.append((first_line, values))
+            if len(rows) > MAX_TABLE_ROWS:
+                raise ScheduleFileError(_too_many_rows())
+            rows.append((first_line, values[:MAX_TABLE_COLUMNS]))
             first_line = reader.line_num + 1  # a quoted cell may span lines: the next row starts after it
     except csv.Error as error:
         raise ScheduleFileError(f"Line {first_line} is not valid CSV: {error}.") from error
@@ -605,18 +631,59 @@ def read_csv(data):
     return read_table(rows, format_name="CSV")
 
 
+def _too_many_rows():
+    return (
+        f"The file has more than {MAX_TABLE_ROWS:,} rows; a schedule file may have at most that many. "
+        "Split the season into several files."
+    )
+
+
+def _check_workbook_size(data):
+    """Refuse, before openpyxl reads anything, a workbook that unpacks to more than we read or holds more
+    shared strings than a schedule needs (both are read whole by any XLSX reader)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+            if unpacked > MAX_XLSX_UNPACKED_BYTES:
+                raise ScheduleFileError(
+                    f"This workbook unpacks to {unpacked / 1024 / 1024:,.0f} MB; a schedule workbook may unpack to "
+                    f"at most {MAX_XLSX_UNPACKED_BYTES // 1024 // 1024} MB. Save the schedule alone, or as CSV."
+                )
+            if "xl/sharedStrings.xml" in archive.namelist():
+                with archive.open("xl/sharedStrings.xml") as strings:
+                    head = strings.read(1024).decode("utf-8", "replace")
+                declared = [int(n) for n in re.findall(r'\b(?:uniqueCount|count)="(\d{1,12})"', head)]
+                if declared and max(declared) > MAX_SHARED_STRINGS:
+                    raise ScheduleFileError(
+                        f"This workbook holds {max(declared):,} texts; a schedule workbook may hold at most "
+                        f"{MAX_SHARED_STRINGS:,}. Save the schedule alone, or as CSV."
+                    )
+    except (zipfile.BadZipFile, OSError, RuntimeError) as error:
+        raise ScheduleFileError("This file is not a readable XLSX workbook.") from error
+
+
 def read_xlsx(data):
     from openpyxl import load_workbook
 
+    _check_workbook_size(data)
     try:
         # Formulas are read as formulas (not their cached values) so that they can be refused.
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
         raise ScheduleFileError("This file is not a readable XLSX workbook.") from error
     sheet = workbook.worksheets[0]
+    # The sheet says how far its cells go (A1:XFD1048576 in a hostile file): more rows than a schedule may have
+    # is refused before reading, and no more columns than a schedule could use are read.
+    if (sheet.max_row or 0) > MAX_TABLE_ROWS + 1:
+        used = sheet.calculate_dimension() if sheet.max_column else f"{sheet.max_row:,} rows"
+        workbook.close()
+        raise ScheduleFileError(f"The first sheet reaches {used}. " + _too_many_rows())
     # The sheet's own row numbers: empty rows come as empty tuples, so counting from 1 keeps them.
-    rows = [(number, [cell.value for cell in row]) for number, row in enumerate(sheet.iter_rows(), 1)]
+    cells = sheet.iter_rows(max_row=MAX_TABLE_ROWS + 2, max_col=MAX_TABLE_COLUMNS)
+    rows = [(number, [cell.value for cell in row]) for number, row in enumerate(cells, 1)]
     workbook.close()
+    if len(rows) > MAX_TABLE_ROWS + 1 and any(value not in (None, "") for value in rows[-1][1]):
+        raise ScheduleFileError(_too_many_rows())
     if not rows:
         raise ScheduleFileError("The workbook's first sheet is empty.")
     return read_table(rows, format_name="XLSX")

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from backoffice import locks
+from backoffice import db_faults, locks
 from backoffice.history import bulk_create_with_history, bulk_history_update, copy_create_with_history
 from backoffice.money import to_cents
 from backoffice.rules import ALLOWED, refuse
@@ -53,18 +53,22 @@ DEPARTURE_FROM_BEFORE = dt.timedelta(hours=1)
 
 
 def sales_operation(func):
-    """One transaction; a lock wait that times out becomes a readable "try again"."""
+    """One transaction; a lock wait that times out, a statement past its time limit or a connection the server
+    dropped becomes a readable "try again" (nothing was written: the transaction is whole or not at all)."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         try:
             with transaction.atomic():
                 return func(*args, **kwargs)
-        except OperationalError as error:
+        except (OperationalError, InterfaceError) as error:
             if inventory.is_lock_error(error):
                 raise TryAgain(
                     "Another agent is changing these seats right now. Please try again in a moment."
                 ) from error
+            message = db_faults.trouble(error)
+            if message is not None:
+                raise TryAgain(message) from error
             raise
 
     return wrapper

@@ -40,7 +40,19 @@ def test_the_demo_has_ninety_days_of_history_in_every_shape_and_loads_nothing_tw
     check_departures(now)
     check_dashboards(today, now)
     check_browser_flights(today)
+    check_demo_customer(now)
     check_inventory_and_idempotence(made, capsys)
+
+
+def check_demo_customer(now):
+    """The customer site's login sees past and upcoming bookings under "My bookings"."""
+    from customers.accounts import bookings_of
+
+    customer = User.objects.get(username="anne.martin@example.com")
+    assert customer.is_active and not customer.is_staff and not customer.groups.exists()
+    upcoming, past = bookings_of(customer, now=now)
+    assert len(upcoming) >= 2 and len(past) >= 1
+    assert past[0].status == "ticketed"
 
 
 def check_network(today, settings):
@@ -90,7 +102,8 @@ def check_inventory_and_idempotence(made, capsys):
     assert "nadia-demo-2026" in out
     assert {model: model.objects.count() for model in counts} == counts
     assert {model: model.history.count() for model in history} == history
-    assert counts[User] == 9  # three demo logins, five more staff, and the system account
+    assert counts[User] == 10  # three demo logins, five more staff, the customer login, and the system account
+    assert "anne.martin@example.com / customer-demo-2026" in out
     assert made["bookings"] > 450 and counts[Ticket] > 2500, (made, counts)
 
 

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from fixtures.demo import DEMO_USERS, HISTORY_DAYS, MORE_STAFF, load_demo
+from fixtures.demo import DEMO_CUSTOMER, DEMO_USERS, HISTORY_DAYS, MORE_STAFF, load_demo
 
 
 class Command(BaseCommand):
@@ -33,3 +33,5 @@ class Command(BaseCommand):
         self.stdout.write("Demo logins (user / password / role):")
         for username, password, role, *_ in DEMO_USERS + MORE_STAFF:
             self.stdout.write(f"  {username:<8} {password:<18} {role}")
+        email, password = DEMO_CUSTOMER
+        self.stdout.write(f"Customer site (/my-booking/) login: {email} / {password}")
