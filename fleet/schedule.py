@@ -16,9 +16,10 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.utils import timezone
 
+from backoffice import locks
 from backoffice.history import bulk_create_with_history, bulk_history_update, copy_create_with_history
 from fleet.aircraft_reference import Seating, aircraft_type_name
 from fleet.exceptions import FleetError
@@ -1035,6 +1036,9 @@ def apply(result, checked, *, user, progress=None):
     """Write the plan: new flights (announced: sales gives them their fare buckets), changed ones,
     cancelled ones. With history."""
     _save_lines(checked, user)
+    # Every flight changed or cancelled, locked at once in the one order (backoffice/locks.py):
+    # by id across the whole plan, before any is written.
+    locked = locks.lock_in_order(flights=[i for i, _ in result.update] + list(result.cancel)).flights
     done = 0
     total = len(result.create) + len(result.update) + len(result.cancel)
     for start in range(0, len(result.create), BATCH):
@@ -1051,9 +1055,7 @@ def apply(result, checked, *, user, progress=None):
     for start in range(0, len(result.update), BATCH):
         chunk = result.update[start : start + BATCH]
         # Locked, then checked again: a sale may have landed since the plan was read.
-        flights = {
-            f.pk: f for f in Flight.objects.select_for_update().filter(pk__in=[i for i, _ in chunk]).order_by("pk")
-        }
+        flights = {i: locked[i] for i, _ in chunk}
         for flight_id, planned_flight in chunk:
             _recheck(flights[flight_id], planned_flight)
         changed = []
@@ -1074,9 +1076,7 @@ def apply(result, checked, *, user, progress=None):
         if progress:
             progress(done, total)
     for start in range(0, len(result.cancel), BATCH):
-        flights = list(
-            Flight.objects.select_for_update().filter(pk__in=result.cancel[start : start + BATCH]).order_by("pk")
-        )
+        flights = [locked[i] for i in result.cancel[start : start + BATCH] if i in locked]
         for flight in flights:
             if flight.seats_sold or flight.status != Flight.Status.SCHEDULED:
                 raise ScheduleConflict(f"{flight} was sold or changed during the import; import the file again.")
@@ -1087,6 +1087,21 @@ def apply(result, checked, *, user, progress=None):
         done += len(flights)
         if progress:
             progress(done, total)
+
+
+def apply_or_refuse(result, checked, *, user, progress=None):
+    """`apply` in a savepoint: None once written, else the refusal (a RowError) and nothing written."""
+    try:
+        with transaction.atomic():
+            apply(result, checked, user=user, progress=progress)
+    except ScheduleConflict as error:
+        return RowError(0, str(error))
+    except OperationalError as error:
+        if not locks.is_lock_error(error):
+            raise
+        # The flights stayed busy past the lock timeout (sales, a cancellation).
+        return RowError(0, "The flights are busy with sales right now: import the file again in a moment.")
+    return None
 
 
 class ScheduleConflict(FleetError):
@@ -1145,11 +1160,9 @@ def import_schedule(parsed, *, user, dry_run=False, now=None, progress=None, cre
             # Airports found in airportsdata along the way are not kept either: all or nothing.
             transaction.set_rollback(True)
             return summary
-        try:
-            with transaction.atomic():
-                apply(result, checked, user=user, progress=progress)
-        except ScheduleConflict as error:
-            summary.refused = [RowError(0, str(error))]
+        refusal = apply_or_refuse(result, checked, user=user, progress=progress)
+        if refusal is not None:
+            summary.refused = [refusal]
             transaction.set_rollback(True)
             return summary
         summary.written = True

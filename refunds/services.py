@@ -11,18 +11,19 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from backoffice import locks
 from backoffice.history import bulk_create_with_history
 from backoffice.money import ZERO, to_cents
 from backoffice.rules import ALLOWED, first_refusal, refuse
 from fleet.models import Flight
 from refunds.exceptions import RefundAlreadyRequested, RefundError, RefundNotAllowed
 from refunds.models import Refund, RefundRule
-from sales import inventory
 from sales import listing as sales_listing
 from sales import services as sales
-from sales.exceptions import TicketNotChangeable
+from sales.exceptions import TicketNotChangeable, TryAgain
 from sales.models import Booking, Payment, Ticket
 
 HUNDRED = Decimal("100")
@@ -180,6 +181,15 @@ def quote_ticket(*, ticket, now=None):
     return quotes, sum((q.amount for q in quotes), start=ZERO)
 
 
+def _lock_seats_of(tickets):
+    """Lock the flights and buckets whose seats these tickets hold (the one order, backoffice/locks.py).
+
+    Called under the booking's lock, before any ticket is locked: tickets come after buckets.
+    """
+    rows = list(tickets.filter(holds_seat=True).values_list("flight_id", "fare_bucket_id"))
+    locks.lock_in_order(flights={f for f, _ in rows}, buckets={b for _, b in rows})
+
+
 def _lock_ticket(ticket_id):
     return (
         Ticket.objects.select_for_update(of=("self",))
@@ -253,6 +263,8 @@ def request_refund(*, ticket, requested_by, kind=None, now=None):
     """
     now = now or timezone.now()
     sales._locked_booking(ticket.booking_id)
+    # The ticket's seat and its lap infant's (same booking, same flight).
+    _lock_seats_of(Ticket.objects.filter(booking_id=ticket.booking_id, flight_id=ticket.flight_id))
     ticket = _lock_ticket(ticket.pk)
     return _surrender(ticket, kind or _kind_for(ticket), requested_by, now)[0]
 
@@ -291,6 +303,7 @@ def void_ticket(*, ticket, agent, now=None):
     """
     now = now or timezone.now()
     booking = sales._locked_booking(ticket.booking_id)
+    _lock_seats_of(Ticket.objects.filter(booking_id=ticket.booking_id, flight_id=ticket.flight_id))
     ticket = _lock_ticket(ticket.pk)
     can_void(ticket, now=now).check()
     voided = [ticket, *sales.lap_infant_tickets(ticket, status=Ticket.Status.OPEN)]
@@ -408,21 +421,58 @@ def can_cancel_flight(flight):
     return ALLOWED
 
 
+class _LateBooking(Exception):
+    """A booking took a seat on the flight between reading its bookings and locking the flight."""
+
+
+# Tries at locking a flight's bookings, then the flight, before the cancellation says "try again".
+CANCEL_LOCK_TRIES = 3
+
+
+def _lock_for_cancellation(flight_id):
+    """Lock, in the one order (backoffice/locks.py): every booking with a live ticket on the flight,
+    then the flight and the other flights whose seats the cancellation gives back (those of the
+    held bookings, cancelled whole), then their buckets. Returns the flight, locked.
+
+    A booking made between reading the bookings and locking the flight is found once the flight
+    is locked; it cannot be locked then without breaking the order, so the locks are let go
+    (the savepoint rolled back) and taken again with it.
+    """
+    live = [Ticket.Status.OPEN, Ticket.Status.HELD]
+    booking_ids = set()
+    for _ in range(CANCEL_LOCK_TRIES):
+        booking_ids |= set(
+            Ticket.objects.filter(flight_id=flight_id, status__in=live).values_list("booking_id", flat=True)
+        )
+        try:
+            with transaction.atomic():
+                locks.lock_in_order(bookings=booking_ids)
+                # Under the bookings' locks their tickets hold still.
+                seats = list(
+                    Ticket.objects.filter(booking_id__in=booking_ids, holds_seat=True)
+                    .filter(Q(flight_id=flight_id) | Q(status=Ticket.Status.HELD))
+                    .values_list("flight_id", "fare_bucket_id")
+                )
+                locked = locks.lock_in_order(flights={flight_id, *(f for f, _ in seats)}, buckets={b for _, b in seats})
+                late = set(
+                    Ticket.objects.filter(flight_id=flight_id, status__in=live).values_list("booking_id", flat=True)
+                )
+                if late - booking_ids:
+                    booking_ids |= late
+                    raise _LateBooking
+                return locked.flights[flight_id]
+        except _LateBooking:
+            continue
+    raise TryAgain("Bookings are being made on this flight right now. Please try again in a moment.")
+
+
 @sales.sales_operation
 def cancel_flight(*, flight, user, now=None):
     """The airline cancels a flight: every open ticket gets an involuntary refund request
     and its seat back; seats held unpaid on it are released. All or nothing."""
     now = now or timezone.now()
-    # The fixed order: bookings (by id), then the flight. Locking every booking with a live
-    # ticket on the flight first means none can be issued or changed halfway through.
-    live = [Ticket.Status.OPEN, Ticket.Status.HELD]
-    booking_ids = set(Ticket.objects.filter(flight=flight, status__in=live).values_list("booking_id", flat=True))
-    inventory.locked_rows_in_order(Booking.objects.filter(pk__in=booking_ids))
-    flight = Flight.objects.select_for_update().get(pk=flight.pk)
+    flight = _lock_for_cancellation(flight.pk)
     can_cancel_flight(flight).check()
-    # A booking made between the two reads cannot take a seat now, but it is locked too.
-    late = set(Ticket.objects.filter(flight=flight, status__in=live).values_list("booking_id", flat=True))
-    inventory.locked_rows_in_order(Booking.objects.filter(pk__in=late - booking_ids))
     flight.status = Flight.Status.CANCELLED
     flight._history_user = user
     flight.save()
@@ -462,7 +512,8 @@ def cancel_flight(*, flight, user, now=None):
     # A booking held unpaid on this flight cannot travel as booked: it is cancelled whole,
     # seats on its other flights included, and the passenger rebooks.
     held_ids = set(Ticket.objects.filter(flight=flight, status=Ticket.Status.HELD).values_list("booking_id", flat=True))
-    held = list(Booking.objects.select_for_update().filter(pk__in=held_ids, status=Booking.Status.HELD).order_by("pk"))
+    # Locked already (_lock_for_cancellation), with their seats' flights and buckets.
+    held = list(Booking.objects.filter(pk__in=held_ids, status=Booking.Status.HELD).order_by("pk"))
     paid = []
     for booking in held:
         tickets = list(booking.tickets.filter(status=Ticket.Status.HELD))
@@ -487,6 +538,7 @@ def request_booking_refunds(*, booking, requested_by, now=None):
     """Cancel a ticketed booking at the passenger's request: a refund request per open ticket."""
     now = now or timezone.now()
     booking = sales._locked_booking(booking)
+    _lock_seats_of(booking.tickets.filter(status=Ticket.Status.OPEN))
     tickets = list(booking.tickets.select_related("flight", "passenger").prefetch_related("refunds").order_by("pk"))
     can_refund_booking(booking, tickets=tickets, now=now).check()
     refunds = []

@@ -1,18 +1,20 @@
 """Seat counters: the one place that moves `seats_sold` on flights and fare buckets.
 
 A sale is a conditional UPDATE that only succeeds while seats remain; the row
-lock it takes lasts until the transaction ends. Counters are always changed in
-one fixed order (flights by id, then buckets by flight id) so that two bookings
-over the same flights wait for each other instead of deadlocking, and every
-change writes its history row.
+lock it takes lasts until the transaction ends. These UPDATEs are the sale's
+locks: they run last in the booking's transaction (the lock is held for the
+shortest time) and in the one order of backoffice/locks.py (flights by id, then
+buckets by id), so that two operations over the same flights wait for each
+other instead of deadlocking. Every change writes its history row.
 """
 
 from collections import Counter
 
 from django.db import connection
 
-from backoffice import db_faults
+from backoffice import locks
 from backoffice.history import history_insert_parts, record_history
+from backoffice.locks import is_lock_error  # noqa: F401 - the services' name for it
 from fleet.models import Flight
 from sales.exceptions import BucketClosed, FlightNotBookable, SoldOut
 from sales.models import FareBucket
@@ -58,7 +60,9 @@ def take_seats(*, seats_by_bucket, sales_close_before, now, user):
     """Take seats on flights and buckets, or raise and take none.
 
     `seats_by_bucket` maps FareBucket (with its flight loaded) to a seat count.
-    Flights must depart after `now + sales_close_before`.
+    Flights must depart after `now + sales_close_before`. The updates lock the rows in the
+    one order (backoffice/locks.py); the tickets inserted before them took only key-share locks
+    on their flights and buckets, which the helper's FOR NO KEY UPDATE does not wait for.
     """
     flights = {}
     by_flight = Counter()
@@ -66,12 +70,12 @@ def take_seats(*, seats_by_bucket, sales_close_before, now, user):
         by_flight[bucket.flight_id] += seats
         flights[bucket.flight_id] = bucket.flight
     latest_sale = now + sales_close_before
-    for flight_id in sorted(by_flight):
+    for flight_id in locks.in_order(by_flight):
         seats = by_flight[flight_id]
         params = [seats, flight_id, seats, Flight.Status.SCHEDULED.value, latest_sale]
         if _run(Flight, _TAKE_FLIGHT, params, user) is None:
             raise _why_flight_refused(flights[flight_id], seats, latest_sale)
-    for bucket in sorted(seats_by_bucket, key=lambda b: (b.flight_id, b.pk)):
+    for bucket in sorted(seats_by_bucket, key=lambda b: b.pk):  # buckets by id, after the flights
         seats = seats_by_bucket[bucket]
         if _run(FareBucket, _TAKE_BUCKET, [seats, bucket.pk, seats], user) is None:
             raise _why_bucket_refused(bucket, seats)
@@ -84,10 +88,11 @@ def release_seats(*, tickets, user):
     for ticket in tickets:
         if ticket.holds_seat:
             by_flight[ticket.flight_id] += 1
-            by_bucket[(ticket.flight_id, ticket.fare_bucket_id)] += 1
+            by_bucket[ticket.fare_bucket_id] += 1
+    # The one order (flights by id, then buckets by id); the callers lock these rows first.
     for flight_id in sorted(by_flight):
         _run(Flight, _RELEASE_FLIGHT, [by_flight[flight_id], flight_id], user)
-    for (_, bucket_id), seats in sorted(by_bucket.items()):
+    for bucket_id, seats in sorted(by_bucket.items()):
         _run(FareBucket, _RELEASE_BUCKET, [seats, bucket_id], user)
     return sum(by_flight.values())
 
@@ -118,11 +123,5 @@ def _why_bucket_refused(bucket, seats):
 
 
 def locked_rows_in_order(queryset):
-    """Lock rows in primary-key order (the fixed order every service follows)."""
-    return list(queryset.select_for_update().order_by("pk"))
-
-
-def is_lock_error(error):
-    """A lock wait that timed out, a deadlock, or SQLite's busy database."""
-    sqlstate = getattr(getattr(error, "__cause__", None), "sqlstate", None)
-    return sqlstate in db_faults.LOCKED or (connection.vendor == "sqlite" and "locked" in str(error).lower())
+    """Lock rows of one model in primary-key order, FOR NO KEY UPDATE as backoffice/locks.py does."""
+    return list(queryset.select_for_update(no_key=True).order_by("pk"))

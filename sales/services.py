@@ -20,7 +20,7 @@ from django.db import IntegrityError, InterfaceError, OperationalError, connecti
 from django.db.models import Q
 from django.utils import timezone
 
-from backoffice import db_faults
+from backoffice import db_faults, locks
 from backoffice.history import bulk_create_with_history, bulk_history_update, copy_create_with_history
 from backoffice.money import to_cents
 from backoffice.rules import ALLOWED, refuse
@@ -814,7 +814,10 @@ def expire_if_due(booking, *, user, now=None):
 def depart_flight(*, flight, agent, now=None):
     """The flight has left: its open tickets become flown."""
     now = now or timezone.now()
-    flight = Flight.objects.select_for_update().select_related("origin").get(pk=flight.pk)
+    # One flight, then its tickets (after it, as backoffice/locks.py has it).
+    flight = locks.lock_in_order(flights=[flight.pk], select_related={"flights": ["origin"]}).flights.get(flight.pk)
+    if flight is None:
+        raise Flight.DoesNotExist
     can_depart(flight, now=now).check()
     _save(flight, agent, status=Flight.Status.DEPARTED)
     tickets = list(flight.tickets.filter(status=Ticket.Status.OPEN))
