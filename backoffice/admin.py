@@ -20,6 +20,7 @@ from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationFo
 from backoffice import accounts
 from backoffice.admin_base import CheckedHistoryViewMixin
 from backoffice.admin_filters import DateRangeFilter
+from backoffice.admin_widgets import CheckedAutocompleteFields
 
 logger = logging.getLogger("backoffice.login")
 
@@ -31,7 +32,7 @@ OWN_ACCOUNT_READ_ONLY = ("groups", "user_permissions", "is_superuser", "is_staff
 
 
 @admin.register(User)
-class UserAdmin(CheckedHistoryViewMixin, SimpleHistoryAdmin, DjangoUserAdmin, ModelAdmin):
+class UserAdmin(CheckedAutocompleteFields, CheckedHistoryViewMixin, SimpleHistoryAdmin, DjangoUserAdmin, ModelAdmin):
     form = UserChangeForm
     add_form = UserCreationForm
     change_password_form = AdminPasswordChangeForm
@@ -76,7 +77,7 @@ class UserAdmin(CheckedHistoryViewMixin, SimpleHistoryAdmin, DjangoUserAdmin, Mo
 
 
 @admin.register(Group)
-class GroupAdmin(CheckedHistoryViewMixin, SimpleHistoryAdmin, DjangoGroupAdmin, ModelAdmin):
+class GroupAdmin(CheckedAutocompleteFields, CheckedHistoryViewMixin, SimpleHistoryAdmin, DjangoGroupAdmin, ModelAdmin):
     list_display = ["name"]
 
 

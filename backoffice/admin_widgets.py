@@ -7,6 +7,7 @@ range) made the page a server error on both databases, on the add page
 shows as nothing chosen; the form's own field says it is not a valid choice.
 """
 
+from django import forms
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
 from django.db import connections
@@ -34,10 +35,41 @@ class CheckedAutocompleteSelect(AutocompleteSelect):
         return super().optgroups(name, value, attr)
 
 
+def _key_field(field):
+    model = field.queryset.model
+    return model._meta.get_field(field.to_field_name) if field.to_field_name else model._meta.pk
+
+
+class CheckedModelChoiceField(forms.ModelChoiceField):
+    """A choice sent back that cannot be a key (an id past the column's range, text for a number) is
+    'not a valid choice' before any query: the database would refuse it with an error (a 500)."""
+
+    def to_python(self, value):
+        if value not in self.empty_values and not is_key_of(_key_field(self), value, self.queryset.db):
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+
+class CheckedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def _check_values(self, value):
+        for one in value:
+            if not is_key_of(_key_field(self), one, self.queryset.db):
+                raise ValidationError(
+                    self.error_messages["invalid_choice"], code="invalid_choice", params={"value": str(one)[:40]}
+                )
+        return super()._check_values(value)
+
+
 class CheckedAutocompleteFields:
-    """ModelAdmin mixin: every autocomplete field draws with CheckedAutocompleteSelect."""
+    """ModelAdmin mixin: every autocomplete field draws with CheckedAutocompleteSelect, and every related
+    field checks what was sent back is a possible key before looking it up."""
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
             kwargs["widget"] = CheckedAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
+        kwargs.setdefault("form_class", CheckedModelChoiceField)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        kwargs.setdefault("form_class", CheckedModelMultipleChoiceField)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)

@@ -9,6 +9,9 @@ def _without_nul(query):
     return clean
 
 
+MAX_SEARCH_CHARS = 200
+
+
 def strip_nul_from_query(get_response):
     """Drop NUL characters from the query string and from posted form fields before any view reads them.
 
@@ -20,6 +23,12 @@ def strip_nul_from_query(get_response):
     def middleware(request):
         if "%00" in request.META.get("QUERY_STRING", ""):
             request.GET = _without_nul(request.GET)
+        if len(request.GET.get("q", "")) > MAX_SEARCH_CHARS:
+            # A search term is a name, a number or a code; 100,000 characters are none of them, and SQLite
+            # refuses a LIKE pattern that long (a 500). The term is cut, as a search box's maxlength would.
+            query = request.GET.copy()
+            query["q"] = query["q"][:MAX_SEARCH_CHARS]
+            request.GET = query
         if request.method == "POST" and request.content_type in (
             "application/x-www-form-urlencoded",
             "multipart/form-data",

@@ -214,9 +214,10 @@ class Flight(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.designator} {self.flight_date:%d%b%y}".upper() + (
-            f" leg {self.leg_number}" if self.leg_number > 1 else ""
-        )
+        # A form sent back with its errors may hold a flight without a date or leg yet: it still has a name.
+        day = f"{self.flight_date:%d%b%y}" if isinstance(self.flight_date, dt.date) else "(no date)"
+        leg = f" leg {self.leg_number}" if isinstance(self.leg_number, int) and self.leg_number > 1 else ""
+        return f"{self.designator} {day}".upper() + leg
 
     @property
     def designator(self):

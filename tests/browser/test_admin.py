@@ -21,7 +21,9 @@ from tests.browser.helpers import (
 
 SAMPLE_SSIM = ROOT / "fixtures" / "ssim" / "sample.ssim"
 # Nice at 06:30 is the hub's first departure every day, so it carries the demo's first booking.
-FIRST_DEPARTURE = f"{settings.AIRLINE_CODE} 1101"
+# A demo flight of tomorrow with an issued demo booking (Paris-Barcelona), which the journey cancels: not the demo
+# customer's (XB 1101, whose refund the customer site's journey asks for) nor a Paris-London one (the counter's).
+FIRST_DEPARTURE = f"{settings.AIRLINE_CODE} 1041"
 FLIGHTS_IN_SAMPLE = re.compile(r"\b3[,.\u202f\u00a0 ]?070\b")
 
 
