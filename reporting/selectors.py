@@ -19,6 +19,7 @@ from django.db.models import Avg, Count, DecimalField, ExpressionWrapper, F, Q, 
 from fleet.models import Flight
 from refunds.models import Refund
 from reporting.periods import period_of
+from sales import listing
 from sales.models import Cabin, DailyAgentSales, DailyPayments, DailyRouteSales, IssuedTicket, Payment, Ticket
 
 # --- Sales: tickets issued ----------------------------------------------------
@@ -126,22 +127,8 @@ def sales_documents(date_range, **filters):
     return (
         issued_tickets(date_range, **filters)
         .order_by("issued_at", "number")
-        .values(
-            "number",
-            "issued_at",
-            "agent_username",
-            "record_locator",
-            "passenger",
-            "passenger_type",
-            "flight",
-            "route",
-            "fare_class_code",
-            "fare",
-            "taxes",
-            "total",
-            "form_of_payment",
-            "status",
-        )
+        # The listing's columns are the table's (sales/listing.py), less the two keys it filters on.
+        .values(*(name for name in listing.FIELDS if not name.endswith("_id")))
     )
 
 
