@@ -20,7 +20,7 @@ from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationFo
 from backoffice import accounts
 from backoffice.admin_base import CheckedHistoryViewMixin
 from backoffice.admin_filters import DateRangeFilter
-from backoffice.admin_widgets import CheckedAutocompleteFields
+from backoffice.admin_widgets import CheckedActionSelection, CheckedAutocompleteFields
 
 logger = logging.getLogger("backoffice.login")
 
@@ -32,7 +32,14 @@ OWN_ACCOUNT_READ_ONLY = ("groups", "user_permissions", "is_superuser", "is_staff
 
 
 @admin.register(User)
-class UserAdmin(CheckedAutocompleteFields, CheckedHistoryViewMixin, SimpleHistoryAdmin, DjangoUserAdmin, ModelAdmin):
+class UserAdmin(
+    CheckedActionSelection,
+    CheckedAutocompleteFields,
+    CheckedHistoryViewMixin,
+    SimpleHistoryAdmin,
+    DjangoUserAdmin,
+    ModelAdmin,
+):
     form = UserChangeForm
     add_form = UserCreationForm
     change_password_form = AdminPasswordChangeForm
@@ -77,14 +84,21 @@ class UserAdmin(CheckedAutocompleteFields, CheckedHistoryViewMixin, SimpleHistor
 
 
 @admin.register(Group)
-class GroupAdmin(CheckedAutocompleteFields, CheckedHistoryViewMixin, SimpleHistoryAdmin, DjangoGroupAdmin, ModelAdmin):
+class GroupAdmin(
+    CheckedActionSelection,
+    CheckedAutocompleteFields,
+    CheckedHistoryViewMixin,
+    SimpleHistoryAdmin,
+    DjangoGroupAdmin,
+    ModelAdmin,
+):
     list_display = ["name"]
 
 
 # --- Login throttling (django-axes): lockouts an Admin can lift, and every attempt ---------
 
 
-class _ReadOnlyLogAdmin(ModelAdmin):
+class _ReadOnlyLogAdmin(CheckedActionSelection, ModelAdmin):
     """A log: read, searched and filtered, never written by hand."""
 
     list_filter = [("attempt_time", DateRangeFilter)]
