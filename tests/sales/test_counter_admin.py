@@ -199,6 +199,18 @@ def test_a_malformed_name_is_shown_on_the_passenger_field_and_nothing_is_written
     assert not Booking.objects.exists()
 
 
+@pytest.mark.parametrize("tampered", ["", "XYZ", "\x00"])
+def test_a_tampered_passenger_type_is_said_on_the_page_and_nothing_is_written(network, counter_user, tampered):
+    """The passenger type is a hidden field: its error was on no field the page draws, so the page came back
+    with no word of what was wrong (issue 11, found by tests/backoffice/test_hostile_posts.py)."""
+    _, flights = network
+    client = csrf_client(counter_user)
+    response = post_with_csrf(client, NEW, booking_form(flights[0], **{"pax-0-passenger_type": tampered}))
+    assert response.status_code == 200
+    assert "The passengers do not match the search: start again from the search." in response.content.decode()
+    assert not Booking.objects.exists()
+
+
 def test_a_sold_out_fare_is_explained_in_a_banner_at_the_top_and_nothing_is_written(network, counter_user):
     _, flights = network
     client = csrf_client(counter_user)
