@@ -429,3 +429,13 @@ def test_typed_urls_and_fields_never_cause_a_server_error(network, counter_user,
     client.force_login(admin_role_user)
     for action in ("manifest-pdf", "manifest-csv", "cancel-flight"):
         assert client.get(f"/admin/fleet/flight/abc/{action}/").status_code == 404
+
+
+@pytest.mark.parametrize("step", ["", "fly", "\x00", "depart "])
+def test_a_departure_step_that_is_none_of_the_pages_says_so(network, counter_user, client, step):
+    """The departure page's step sent back as something else went back to the page with no word (issue 11)."""
+    _, flights = network
+    client.force_login(counter_user)
+    departure = reverse("admin:fleet_flight_departure", args=[flights[0].pk])
+    page = client.post(departure, {"step": step}, follow=True)
+    assert "Choose a step of the departure: mark the flight departed, or tick the no-shows." in page.content.decode()
