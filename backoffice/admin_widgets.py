@@ -13,6 +13,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
 from django.db import connections
+from django.http import HttpResponseRedirect
 from django.utils.translation import gettext as _
 
 
@@ -81,8 +82,17 @@ class CheckedAutocompleteFields:
 class CheckedActionSelection:
     """ModelAdmin mixin: a bulk action's selection (`_selected_action`) sent back with a value that cannot be a
     key (text for a number, an id past the column's range, a NUL) or that names no record is said in words,
-    and the action does nothing. Django filters the list by the values as sent: the database refused them
-    with an error (a 500), or the action showed its confirmation page for nothing."""
+    and the action does nothing; so is an action posted by a role that has none on the list. Django filters
+    the list by the values as sent: the database refused them with an error (a 500), or the action showed
+    its confirmation page for nothing."""
+
+    def changelist_view(self, request, extra_context=None):
+        # A role with no action on this list: Django skips the action and shows the list, saying nothing.
+        posted = request.method == "POST" and "index" in request.POST and "_save" not in request.POST
+        if posted and request.POST.get("action") and not self.get_actions(request):
+            self.message_user(request, _("No action selected."), messages.WARNING)
+            return HttpResponseRedirect(request.get_full_path())
+        return super().changelist_view(request, extra_context)
 
     def response_action(self, request, queryset):
         selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
