@@ -219,8 +219,13 @@ def test_the_counters_pages_answer_hostile_input_with_a_message(world):
             {"pax-INITIAL_FORMS": "3"},
             {"adults": "9", "infants": "9", "children": "9"},
             {"contact-then": "pay_now", "contact-method": "card", "contact-reference": ""},
+            {"contact-then": "pay_now", "contact-method": "cash"},
         ):
             probe.send("post", new, {**baseline, **tampered}, what=f"tampered {sorted(tampered)}")
+        # The new booking's page read from its query string (the flights and the party chosen in the search).
+        chosen = {k: baseline[k] for k in ("segment", "adults", "children", "infants")}
+        if not full:
+            each_field_then_all(probe, "get", new, chosen, sorted(chosen), what="quote", read_only=True)
         # The search's query string.
         good = {
             "origin": "CDG",
