@@ -31,6 +31,17 @@ SUPERUSER_ONLY_FIELDS = ("is_superuser", "user_permissions")
 OWN_ACCOUNT_READ_ONLY = ("groups", "user_permissions", "is_superuser", "is_staff", "is_active")
 
 
+class PasswordSetForm(AdminPasswordChangeForm):
+    """Another user's password, set: the page draws the two password fields and nothing else. Django's form
+    also takes `usable_password`, which the page does not offer: sent back as "false" it removed the password,
+    and any other value was an error on no field the page draws."""
+
+    def __init__(self, user, *args, **kwargs):
+        super().__init__(user, *args, **kwargs)
+        self.fields.pop("usable_password", None)
+        self.fields["password1"].required = self.fields["password2"].required = True
+
+
 @admin.register(User)
 class UserAdmin(
     CheckedActionSelection,
@@ -42,7 +53,7 @@ class UserAdmin(
 ):
     form = UserChangeForm
     add_form = UserCreationForm
-    change_password_form = AdminPasswordChangeForm
+    change_password_form = PasswordSetForm
     list_display = ["username", "first_name", "last_name", "email", "is_active", "is_staff"]
     list_filter = ["is_active", "is_staff", "groups"]
 
