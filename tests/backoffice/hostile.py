@@ -139,24 +139,26 @@ class Probe:
                 return True
             if response.status_code in REFUSED:
                 return True
-            if response.status_code != 302:
+            if response.status_code not in (301, 302):
                 return False
             with transaction.atomic():
                 response = self.client.get(response["Location"])
         return False
 
     def _judge(self, response, status, may, read_only, wrote):
-        if status >= 500 or status not in REFUSED | {200, 302}:
+        if status >= 500 or status not in REFUSED | {200, 301, 302}:
             return "not a page"
         if not may:
             login = status == 302 and LOGIN.search(response.get("Location", ""))
             # Django's own answer to an address that names no record: back to the start, with a message.
-            told = status == 302 and self._followed_to_a_refusal(response)
+            told = status in (301, 302) and self._followed_to_a_refusal(response)
             if status not in REFUSED and not login and not told:
                 return "a role that may not use the page was not refused"
             return "a refused request wrote" if wrote else None
         if status in REFUSED:
             return "a refused request wrote" if wrote else None
+        if status == 301:  # a slash added to the address: where it leads is judged as the page's own
+            return None if self._followed_to_a_refusal(response) else "a redirect to nothing that says why"
         if read_only and wrote:
             return "a page that only reads wrote"
         queued = list(said(response))

@@ -680,3 +680,55 @@ def test_schedule_uploads_and_their_confirmation_answer_hostile_files_with_a_mes
         probe.send("post", PROCESS, initial, what="the real confirmation")
         probe.send("post", PROCESS, initial, what="confirmed twice")
     report(probes, "schedule uploads")
+
+
+# --- Logging in, passwords, and a flight's own pages ------------------------------------------------------------
+
+
+def test_log_ins_passwords_and_a_flights_pages_answer_hostile_input_with_a_message(world):
+    probes = []
+    login = reverse("admin:login")
+    visitor = Probe(Client(), "visitor")
+    probes.append(visitor)
+    each_field_then_all(
+        visitor, "post", login, {"username": "ada", "password": "wrong"}, ["username", "password"], what="admin log-in"
+    )
+    for role in ROLES:
+        probe = staff(world, role)
+        probes.append(probe)
+        # Their own password: the old one wrong, so nothing is ever changed.
+        change = reverse("admin:password_change")
+        passwords = {"old_password": "wrong", "new_password1": PASSWORD, "new_password2": PASSWORD}
+        each_field_then_all(probe, "post", change, passwords, sorted(passwords), what="own password", values=VALUES[:5])
+        # Another user's password: only who may change users.
+        target = reverse("admin:auth_user_password_change", args=[world.users[FINANCE].pk])
+        may = probe.client.get(target).status_code == 200
+        set_password = {"password1": "", "password2": PASSWORD, "usable_password": "true"}
+        if may:
+            each_field_then_all(
+                probe, "post", target, set_password, sorted(set_password), what="set a password", values=VALUES[:4]
+            )
+        else:
+            probe.send("post", target, {"password1": PASSWORD, "password2": PASSWORD}, what="refused", may=False)
+        for bad in BAD_IDS[:4]:
+            probe.send(
+                "post",
+                target.replace(f"/{world.users[FINANCE].pk}/", f"/{bad}/"),
+                set_password,
+                what=f"user {bad!r}",
+                may=False,
+            )
+        # A flight's pages with ids that name nothing.
+        for action in ("book", "departure", "manifest-pdf", "manifest-csv", "cancel-flight"):
+            for bad in BAD_IDS:
+                probe.send(
+                    "get",
+                    f"/admin/fleet/flight/{bad}/{action}/".replace("\x00", "%00"),
+                    what=f"flight {bad!r} {action}",
+                    may=False,
+                )
+        for bad in BAD_IDS:
+            probe.send(
+                "get", f"/admin/sales/booking/{bad}/receipt.pdf".replace("\x00", "%00"), what="receipt", may=False
+            )
+    report(probes, "log-ins, passwords and flight pages")
