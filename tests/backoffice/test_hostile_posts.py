@@ -224,6 +224,7 @@ def test_the_counters_pages_answer_hostile_input_with_a_message(world):
             probe.send("post", new, {**baseline, **tampered}, what=f"tampered {sorted(tampered)}")
         # The new booking's page read from its query string (the flights and the party chosen in the search).
         chosen = {k: baseline[k] for k in ("segment", "adults", "children", "infants")}
+        chosen |= {"segment_out": baseline["segment"], "segment_back": f"{world.other_flight.pk}:Y"}
         if not full:
             each_field_then_all(probe, "get", new, chosen, sorted(chosen), what="quote", read_only=True)
         # The search's query string.
@@ -409,6 +410,17 @@ def test_reports_answer_hostile_query_strings_with_a_message(world):
                 continue
             exported.add(name)
             each_field_then_all(probe, "get", page_url, baseline, fields, what=name, read_only=True)
+            # A valid report with a page number or a separator nobody offers.
+            for part, parameter in (("listing", "page"), ("csv", "separator")):
+                url = reverse(f"admin:reporting_{name}_{part}")
+                for value in VALUES:
+                    probe.send(
+                        "get",
+                        url,
+                        {**baseline, parameter: value},
+                        what=f"{part} {parameter}={value[:20]!r}",
+                        read_only=True,
+                    )
             for part in EXPORTS:
                 url = reverse(f"admin:reporting_{name}_{part}")
                 for value in VALUES if part in ("csv", "listing") else VALUES[::2]:
