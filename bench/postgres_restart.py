@@ -489,7 +489,8 @@ def main():
         if made != len(booked):
             failures.append(f"{made} bookings were made, the agents were told about {len(booked)}")
         print(
-            f"server errors (5xx) {server_errors}, all during the restart window: "
+            f"5xx answers {server_errors}"
+            f" ({sum(phase['500 server error'] for phase in phases.values())} of them 500), all during the restart: "
             f"{all(not o.startswith('5') for p in ('before', 'after') for o in phases[p])}; "
             f"total {time.monotonic() - began:.0f} s"
         )
