@@ -32,6 +32,7 @@ from django.utils import timezone
 from backoffice import locks
 from fleet import schedule
 from fleet.models import Flight
+from fleet.schedule import applying
 from refunds import services as refunds
 from sales import inventory
 from sales import services as sales
@@ -65,10 +66,10 @@ def make_flight(days, capacity=20):
 def slow(real_lock_rows, *, descending=False):
     """The helper's row locking, one row per statement with a pause after each."""
 
-    def lock_rows(model, ids, *, select_related=()):
+    def lock_rows(model, ids, **options):
         rows = {}
         for pk in sorted(ids, reverse=descending):
-            rows.update(real_lock_rows(model, [pk], select_related=select_related))
+            rows.update(real_lock_rows(model, [pk], **options))
             time.sleep(PAUSE)
         return rows
 
@@ -224,7 +225,7 @@ def test_control_an_import_locking_in_the_reverse_order_deadlocks_with_a_booking
         lock_in_order=lambda **kinds: reversed_lock_in_order(monkeypatch, **kinds),
         is_lock_error=locks.is_lock_error,
     )
-    monkeypatch.setattr(schedule, "locks", reverse)
+    monkeypatch.setattr(applying, "locks", reverse)  # the module of fleet.schedule.apply
     run_rounds(("book", "import"), refundable, counter_user, lock_errors)
     assert DEADLOCK in lock_errors, lock_errors
 
