@@ -499,6 +499,11 @@ def test_the_customer_sites_forms_answer_hostile_input_with_a_message(world):
     )
     for value in [*BAD_IDS, "x" * 300]:
         visitor.send("get", f"/my-booking/b/{value}/".replace("\x00", "%00"), what=f"token {value[:10]!r}", may=False)
+    # The address another visitor's look-up led to (its id is their session's): nothing to see from here.
+    found = Client().post(lookup, good)
+    assert found.status_code == 302, found.status_code
+    for url in (found["Location"], found["Location"] + "receipt.pdf"):
+        visitor.send("get", url, what="another visitor's looked-up booking", may=False)
     sign_up = reverse("customers:sign_up")
     each_field_then_all(visitor, "post", sign_up, {"email": "new@example.com"}, ["email"], what="sign up")
     login = reverse("customers:login")
