@@ -19,7 +19,7 @@ fewer rows, and its figures are then also given per 200,000 rows, scaled.
 
 With --request, the whole request path too: a throwaway PostgreSQL database `bench_xlsx` on the server
 DATABASE_URL names (nothing else there is read or written) gets a sales history generated with COPY
-(bench/report_data.py, --tickets over a year), and the sales listing's Excel export is fetched through
+(refunds/scale_data.py, --tickets over a year), and the sales listing's Excel export is fetched through
 the real admin view (Django's test client: the form, the COUNT, the listing's query read with
 `.iterator()`, the file, the response) for the last days that hold --rows tickets, in a fresh process,
 with REPORT_XLSX_MAX_ROWS lifted. --keep keeps the database, --reuse uses the kept one.

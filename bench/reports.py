@@ -6,7 +6,7 @@ Run from the project root:
 
 DATABASE_URL names the server only: the benchmark drops and recreates its own database
 `bench_reports` there, migrates it, generates the flights (`manage.py generate_flights`) and a year
-of sales with COPY (bench/report_data.py: 5,000,000 tickets on 2,000,000 bookings, each paid once,
+of sales with COPY (refunds/scale_data.py: 5,000,000 tickets on 2,000,000 bookings, each paid once,
 and 300,000 refunds by default), runs VACUUM ANALYZE, measures, and drops the database at the end.
 No other database is read or written.
 
@@ -78,7 +78,7 @@ def generate(args):
     from django.db import connection
     from django.utils import timezone
 
-    from bench import report_data
+    from refunds import scale_data as report_data
 
     today = timezone.localdate()
     flights = max(2000, int(args.tickets * FLIGHTS_PER_TICKET))

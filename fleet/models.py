@@ -211,6 +211,8 @@ class Flight(models.Model):
             models.Index(fields=["scheduled_departure"], name="flight_departure_idx"),
             # The load factor report: flights by flight date.
             models.Index(fields=["flight_date"], name="flight_date_idx"),
+            # The admin list by status.
+            models.Index(fields=["status", "scheduled_departure"], name="flight_status_departure_idx"),
         ]
 
     def __str__(self):

@@ -162,6 +162,8 @@ class Refund(models.Model):
             models.Index(fields=["requested_at"], name="refund_requested_idx"),
             # The cash-up: refunds paid out in a range.
             models.Index(fields=["paid_at"], name="refund_paid_idx"),
+            # The admin list by kind.
+            models.Index(fields=["kind", "requested_at"], name="refund_kind_requested_idx"),
         ]
 
     def __str__(self):

@@ -218,7 +218,14 @@ class Booking(models.Model):
                 violation_error_message=_("Payments cannot exceed the booking's total."),
             ),
         ]
-        indexes = [models.Index(fields=["status", "hold_deadline"], name="booking_hold_idx")]
+        indexes = [
+            models.Index(fields=["status", "hold_deadline"], name="booking_hold_idx"),
+            # The admin list: newest first, whole or by status or agent (tests/sales/test_list_queries.py).
+            models.Index(fields=["created_at"], name="booking_created_idx"),
+            models.Index(fields=["status", "created_at"], name="booking_status_created_idx"),
+            models.Index(fields=["agent", "created_at"], name="booking_agent_created_idx"),
+            # (PostgreSQL: trigram indexes on the contact's name and e-mail, sales/migrations/0008.)
+        ]
 
     def __str__(self):
         return self.record_locator
@@ -367,6 +374,8 @@ class Ticket(models.Model):
             models.Index(fields=["issued_at", "number"], include=["id"], name="ticket_issued_number_idx"),
             # Sales by one agent (the sales report's agent filter, the counter's home page).
             models.Index(fields=["issued_by", "issued_at"], name="ticket_agent_issued_idx"),
+            # The admin list by status, newest first.
+            models.Index(fields=["status", "id"], name="ticket_status_idx"),
         ]
 
     def __str__(self):
@@ -425,6 +434,9 @@ class Payment(models.Model):
         indexes = [
             # The cash-up listing and its CSV: a range of times.
             models.Index(fields=["received_at"], name="payment_received_idx"),
+            # The admin list: by method, newest first; a payment found by its reference.
+            models.Index(fields=["method", "received_at"], name="payment_method_received_idx"),
+            models.Index(fields=["reference"], name="payment_reference_idx"),
             # One agent's drawer (the cash-up's agent filter, the counter's home page).
             models.Index(fields=["agent", "received_at"], name="payment_agent_received_idx"),
             # A booking's first payment, its form of payment in the sales listing (PostgreSQL: read from the

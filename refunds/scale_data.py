@@ -1,6 +1,7 @@
 """A year of sales for the report benchmark, written with COPY: bookings, passengers, tickets, payments, refunds.
 
-Used by bench/reports.py after `manage.py generate_flights` has made the flights and their fare buckets.
+Used by `manage.py generate_scale_data` (refunds/management/commands) and bench/reports.py, after
+`manage.py generate_flights` has made the flights and their fare buckets.
 Everything is drawn from one seed, so two runs write the same rows. Rows are written in the order they
 happened (ids grow with time, as they do in production), in chunks of CHUNK bookings, one transaction
 per chunk (the deferred foreign keys are checked at each commit).
@@ -17,7 +18,9 @@ What is realistic and what is not:
   live tickets, flight by flight and bucket by bucket;
 - the daily summaries (sales/summaries.py) and the sales listing's rows (sales/listing.py) are made
   at the end from all the rows, as `manage.py rebuild_sales_summaries` does;
-- no history rows and no tax lines (no report reads them): this is load-test data, not business events.
+- no tax lines (no report reads them); history rows only when asked (`write_history`, as
+  `generate_scale_data` does): one creation row ("+") per record, carrying the record as it is now,
+  dated when the record was made and by whom. This is load-test data, not business events.
 """
 
 import datetime as dt
@@ -351,12 +354,12 @@ def _copy(lines):
                 copy.write("".join(lines[name]))
 
 
-def _drop_plain_indexes():
+def _drop_plain_indexes(tables=None):
     """Drop the indexes of the tables written that enforce nothing (kept: keys, unique); returns how to remake them.
 
     Building an index once at the end is several times faster than keeping it up to date row by row.
     """
-    tables = [table for table, _columns in COLUMNS.values()]
+    tables = tables or [table for table, _columns in COLUMNS.values()]
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -372,13 +375,17 @@ def _drop_plain_indexes():
     return [definition for _name, definition in indexes]
 
 
-def _finish(plain_indexes):
-    """Indexes back, flight statuses, seats sold from the live tickets, sequences past the ids written."""
+def _rebuild_indexes(definitions):
     with connection.cursor() as cursor:
         cursor.execute("SET maintenance_work_mem = '256MB'")
-        for definition in plain_indexes:
+        for definition in definitions:
             cursor.execute(definition)
         cursor.execute("RESET maintenance_work_mem")
+
+
+def _finish(plain_indexes):
+    """Indexes back, flight statuses, seats sold from the live tickets, sequences past the ids written."""
+    _rebuild_indexes(plain_indexes)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"UPDATE fleet_flight SET status = 'cancelled' WHERE id % {FLIGHT_CANCELLED_EVERY} = 7")
         cursor.execute(
@@ -405,3 +412,60 @@ def _finish(plain_indexes):
     # made here from all the rows at once.
     summaries.rebuild()
     listing.rebuild()
+
+
+# Each record's creation row: (app label, model name, table it is read from, when it was made, by whom).
+HISTORY_SOURCES = (
+    ("fleet", "Flight", "fleet_flight t", "now()", "NULL"),
+    ("sales", "FareBucket", "sales_farebucket t", "now()", "NULL"),
+    ("sales", "Booking", "sales_booking t", "t.created_at", "t.agent_id"),
+    (
+        "sales",
+        "Passenger",
+        "sales_passenger t JOIN sales_booking b ON b.id = t.booking_id",
+        "b.created_at",
+        "b.agent_id",
+    ),
+    ("sales", "Ticket", "sales_ticket t", "t.issued_at", "t.issued_by_id"),
+    ("sales", "Payment", "sales_payment t", "t.received_at", "t.agent_id"),
+    ("refunds", "Refund", "refunds_refund t", "t.requested_at", "t.requested_by_id"),
+)
+
+
+def write_history(progress=print):
+    """One creation history row per flight, fare bucket, booking, passenger, ticket, payment and refund.
+
+    Written table by table with INSERT ... SELECT (the rows are already in the database), the history
+    tables' plain indexes dropped first and built at the end. Returns {history table: rows}.
+    """
+    from django.apps import apps
+
+    started = time.perf_counter()
+    plan = []
+    for app_label, model_name, source, date, user in HISTORY_SOURCES:
+        model = apps.get_model(app_label, model_name)
+        history = model.history.model
+        own = {field.column for field in model._meta.concrete_fields}
+        columns = [
+            field.column
+            for field in history._meta.concrete_fields
+            if field.column in own and not field.column.startswith("history_")
+        ]
+        plan.append((history._meta.db_table, columns, source, date, user))
+    plain_indexes = _drop_plain_indexes([table for table, *_ in plan])
+    counts = {}
+    for table, columns, source, date, user in plan:
+        start = time.perf_counter()
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({', '.join(columns)}, history_date, history_type, history_user_id, "
+                f"history_change_reason) SELECT {', '.join(f't.{column}' for column in columns)}, {date}, '+', "
+                f"{user}, NULL FROM {source}"
+            )
+            counts[table] = cursor.rowcount
+        progress(f"  {table}: {counts[table]:,} history rows ({time.perf_counter() - start:.0f} s)")
+    start = time.perf_counter()
+    _rebuild_indexes(plain_indexes)
+    progress(f"  {len(plain_indexes)} history indexes rebuilt: {time.perf_counter() - start:.0f} s")
+    counts["seconds"] = time.perf_counter() - started
+    return counts
