@@ -211,8 +211,13 @@ class PaymentAdmin(HistoryModelAdmin):
     list_select_related = ["booking", "agent"]
     list_filter = ["method", ("received_at", DateRangeFilter)]
     list_filter_submit = True
-    search_fields = ["=booking__record_locator", "reference"]
+    # sales.selectors.payment_search reads the text; the fields only turn on the search box.
+    search_fields = ["=booking__record_locator", "=reference"]
+    search_help_text = _("Record locator or payment reference.")
     ordering = ["-received_at"]
+
+    def get_search_results(self, request, queryset, search_term):
+        return selectors.payment_search(queryset, search_term), False
 
     def has_add_permission(self, request):
         return False  # Payments are taken on the booking page.

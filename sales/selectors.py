@@ -4,7 +4,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from django.db.models import CharField, Count, Exists, F, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models import CharField, Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Cast, Coalesce, Concat, Replace
 from django.db.models.lookups import Contains
 from django.utils import timezone
@@ -184,16 +184,6 @@ def _digits_only(field_name):
     return expression
 
 
-def _any_of(queryset, conditions):
-    conditions = [c for c in conditions if c is not None]
-    if not conditions:
-        return queryset.none()
-    match = conditions[0]
-    for condition in conditions[1:]:
-        match |= condition
-    return queryset.filter(match)
-
-
 def with_first_flight(bookings):
     """Bookings with their first flight's designator, departure and origin time zone, in the same query.
 
@@ -211,38 +201,85 @@ def with_first_flight(bookings):
     )
 
 
+def _matching(queryset, ids):
+    """`queryset` restricted to the keys of a UNION of index lookups, or to nothing when there is none.
+
+    An OR across tables (or of EXISTS) can only be read by scanning the whole list; each part of the
+    UNION is one index lookup (tests/sales/test_list_queries.py, bench/lists_at_scale.py)."""
+    ids = [part for part in ids if isinstance(part, QuerySet)]  # not `if part`: that would run it
+    if not ids:
+        return queryset.none()
+    union = ids[0].union(*ids[1:]) if len(ids) > 1 else ids[0]
+    return queryset.filter(pk__in=union)
+
+
+def _keys(rows, key="pk"):
+    return rows.order_by().values(key)
+
+
 def booking_search(queryset, term):
     """Bookings for what the desk types: a record locator, a ticket number, a passenger's surname
     (`Pecheur` finds PECHEUR, typed Pêcheur), the contact's name, e-mail or phone in any spacing.
-    One condition on the bookings, no joins: no duplicates, and the list keeps its query count."""
+    One condition on the bookings (their keys among those the text finds, no join): no duplicates,
+    and the list keeps its query count."""
     search = SearchText.of(term)
     if not search.text:
         return queryset
     name = search.passenger_name()
-    return _any_of(
+    ids = _keys
+    bookings = Booking.objects.all()
+    return _matching(
         queryset,
         [
-            Q(contact_name__icontains=search.text),
-            search.record_locator and Q(record_locator=search.record_locator),
-            search.ticket_number and Exists(Ticket.objects.filter(booking=OuterRef("pk"), number=search.ticket_number)),
-            search.email and Q(contact_email__icontains=search.email),
-            search.phone_digits and Contains(_digits_only("contact_phone"), search.phone_digits),
-            name and Exists(Passenger.objects.filter(name, booking=OuterRef("pk"))),
+            ids(bookings.filter(contact_name__icontains=search.text)),
+            search.record_locator and ids(bookings.filter(record_locator=search.record_locator)),
+            search.ticket_number and ids(Ticket.objects.filter(number=search.ticket_number), "booking_id"),
+            search.email and ids(bookings.filter(contact_email__icontains=search.email)),
+            # Thirteen digits are a ticket number, not a phone (no index reads a phone in any spacing).
+            not search.ticket_number
+            and search.phone_digits
+            and ids(bookings.filter(Contains(_digits_only("contact_phone"), search.phone_digits))),
+            name and ids(Passenger.objects.filter(name), "booking_id"),
         ],
     )
 
 
+def ticket_ids(term):
+    """The keys of the tickets for a record locator, a ticket number or a passenger's surname (as for
+    bookings), as a UNION of index lookups; None when the text can be none of them."""
+    search = SearchText.of(term)
+    name = search.passenger_name("passenger__")
+    tickets = Ticket.objects.order_by()
+    parts = [
+        search.record_locator and tickets.filter(booking__record_locator=search.record_locator).values("pk"),
+        search.ticket_number and tickets.filter(number=search.ticket_number).values("pk"),
+        name and tickets.filter(name).values("pk"),
+    ]
+    parts = [part for part in parts if isinstance(part, QuerySet)]
+    if not parts:
+        return None
+    return parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
+
+
 def ticket_search(queryset, term):
     """Tickets for a record locator, a ticket number or a passenger's surname (as for bookings)."""
+    if not SearchText.of(term).text:
+        return queryset
+    ids = ticket_ids(term)
+    return queryset.none() if ids is None else queryset.filter(pk__in=ids)
+
+
+def payment_search(queryset, term):
+    """Payments of a booking (its record locator) or with a reference, typed whole in any case."""
     search = SearchText.of(term)
     if not search.text:
         return queryset
-    return _any_of(
+    payments = Payment.objects.order_by()
+    return _matching(
         queryset,
         [
-            search.record_locator and Q(booking__record_locator=search.record_locator),
-            search.ticket_number and Q(number=search.ticket_number),
-            search.passenger_name("passenger__"),
+            search.record_locator and payments.filter(booking__record_locator=search.record_locator).values("pk"),
+            payments.filter(reference__in={search.text, search.text.upper()}).values("pk"),
         ],
     )
 
