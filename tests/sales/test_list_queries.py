@@ -48,3 +48,21 @@ def test_the_lists_cost_the_same_queries_for_1_or_20_bookings(make_booking, coun
     # Every list shows twenty times the rows the second time (two tickets a booking), at the same cost.
     assert [(url, params, rows * 20) for url, params, rows, _ in few] == [m[:3] for m in many]
     assert {queries for *_, queries in few + many} == {LIST_QUERIES}, few + many
+
+
+def test_a_page_past_the_first_shows_the_same_rows_as_a_plain_slice(make_booking, monkeypatch):  # noqa: F811
+    from backoffice.admin_base import EstimatedCountPaginator
+    from sales.models import Booking
+
+    for surname in ("Lee", "Roy", "Kim", "Ali", "Sun"):
+        make_booking(surname)
+    bookings = Booking.objects.order_by("contact_name", "-pk")
+    everything = list(bookings)
+    paginator = EstimatedCountPaginator(bookings, 2)
+    assert paginator.count == 5
+    assert [list(paginator.page(n).object_list) for n in (1, 2, 3)] == [everything[:2], everything[2:4], everything[4:]]
+    # Past the exact count, the count is the planner's estimate (PostgreSQL) or the count (SQLite): never fewer
+    # pages than the rows counted.
+    monkeypatch.setattr(EstimatedCountPaginator, "EXACT_UP_TO", 3)
+    assert EstimatedCountPaginator(bookings, 2).count >= 4
+    assert EstimatedCountPaginator(bookings.filter(pk=everything[0].pk), 2).count == 1
