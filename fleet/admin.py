@@ -3,6 +3,7 @@ import datetime as dt
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ORDER_VAR
 from django.core.exceptions import ValidationError
 from django.db.models import Case, Count, F, Q, Value, When
 from django.http import Http404
@@ -13,7 +14,7 @@ from import_export.admin import ImportMixin
 from unfold.decorators import display
 from unfold.widgets import UnfoldAdminSplitDateTimeWidget
 
-from backoffice.admin_base import HistoryModelAdmin
+from backoffice.admin_base import EstimatedCountPaginator, HistoryModelAdmin
 from backoffice.admin_filters import AutocompleteSelectFilter, DateRangeFilter
 from backoffice.uploads import UploadNotStored, UploadUnavailable, uploads_of
 from fleet import selectors, services
@@ -235,6 +236,42 @@ class SeatsSoldFilter(admin.SimpleListFilter):
         return queryset
 
 
+class UpcomingFirstPaginator(EstimatedCountPaginator):
+    """The flight list in its default order (FlightAdmin.get_ordering) without sorting every flight.
+
+    No index serves "upcoming soonest first, then past latest first" (the split moves every day): the
+    page's keys are read from the departure index in two ranges, the upcoming flights forward and then
+    the past ones backward, and only those rows are read with everything they show, in the list's order.
+    One query more than a plain page (two when the page starts past the upcoming flights: their count).
+    """
+
+    def __init__(self, *args, today, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+
+    def page(self, number):
+        rows = self.object_list
+        number = self.validate_number(number)
+        start = (number - 1) * self.per_page
+        stop = start + self.per_page
+        if stop + self.orphans >= self.count:
+            stop = self.count
+        keys = list(
+            rows.filter(scheduled_departure__gte=self.today)
+            .order_by("scheduled_departure", "-pk")
+            .values_list("pk", flat=True)[start:stop]
+        )
+        if len(keys) < stop - start:
+            upcoming = start + len(keys) if keys else rows.filter(scheduled_departure__gte=self.today).count()
+            past_start = start + len(keys) - upcoming
+            keys += (
+                rows.filter(scheduled_departure__lt=self.today)
+                .order_by("-scheduled_departure", "-pk")
+                .values_list("pk", flat=True)[past_start : past_start + stop - start - len(keys)]
+            )
+        return self._get_page(rows.filter(pk__in=keys), number, self)
+
+
 @admin.register(Flight)
 class FlightAdmin(HistoryModelAdmin):
     form = FlightForm
@@ -302,14 +339,21 @@ class FlightAdmin(HistoryModelAdmin):
     def get_search_results(self, request, queryset, search_term):
         return selectors.flight_search(queryset, search_term), False
 
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        if ORDER_VAR in request.GET:
+            return super().get_paginator(request, queryset, per_page, orphans, allow_empty_first_page)
+        return UpcomingFirstPaginator(queryset, per_page, orphans, allow_empty_first_page, today=self._today())
+
+    def _today(self):
+        return dt.datetime.combine(timezone.localdate(), dt.time.min, tzinfo=timezone.get_default_timezone())
+
     def get_ordering(self, request):
         """Today's and later departures first, soonest first; then the past, most recent first.
 
         Whoever opens the list or searches a flight number wants the next flights, not the first
         ones ever flown; a column header still sorts by that column.
         """
-        today = dt.datetime.combine(timezone.localdate(), dt.time.min, tzinfo=timezone.get_default_timezone())
-        upcoming = Q(scheduled_departure__gte=today)
+        upcoming = Q(scheduled_departure__gte=self._today())
         return [
             Case(When(upcoming, then=Value(0)), default=Value(1)).asc(),
             Case(When(upcoming, then=F("scheduled_departure"))).asc(),

@@ -1,4 +1,5 @@
 import datetime as dt
+from unittest.mock import patch
 
 import pytest
 from django.db import connection
@@ -6,6 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from fleet.admin import FlightAdmin
 from fleet.models import Airport, Flight
 from tests.factories import AircraftTypeFactory, AirportFactory, FlightFactory
 
@@ -277,6 +279,13 @@ def test_flight_list_opens_on_the_next_departures_then_the_past_most_recent_firs
     client.force_login(counter_user)
     response = client.get(reverse("admin:fleet_flight_changelist"))
     assert [f.number for f in response.context["cl"].result_list] == [1005, 1007, 1009, 1003, 1001]
+    # Page by page (read from the departure index in two ranges, backoffice and fleet admin), the same order.
+    with patch.object(FlightAdmin, "list_per_page", 2):
+        pages = [
+            [f.number for f in client.get(reverse("admin:fleet_flight_changelist"), {"p": p}).context["cl"].result_list]
+            for p in (1, 2, 3)
+        ]
+    assert pages == [[1005, 1007], [1009, 1003], [1001]]
     # A column header still sorts by its column.
     response = client.get(reverse("admin:fleet_flight_changelist"), {"o": "1"})
     assert [f.number for f in response.context["cl"].result_list] == [1001, 1003, 1005, 1007, 1009]
