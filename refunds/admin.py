@@ -10,10 +10,9 @@ from unfold.decorators import display
 from backoffice.admin_base import HistoryModelAdmin
 from backoffice.admin_filters import DateRangeFilter
 from fleet.timezones import format_local
-from refunds import admin_views, services
+from refunds import admin_views, selectors, services
 from refunds.forms import RejectionForm
 from refunds.models import Refund, RefundRule
-from sales import selectors
 
 STATUS_COLOURS = {"requested": "warning", "approved": "info", "rejected": "danger", "paid": "success"}
 
@@ -60,17 +59,14 @@ class RefundAdmin(HistoryModelAdmin):
     ]
     list_filter = ["status", "kind", ("requested_at", DateRangeFilter)]
     list_filter_submit = True
-    # sales.selectors.ticket_ids reads the text; the fields only turn on the search box.
+    # refunds.selectors.refund_search reads the text; the fields only turn on the search box.
     search_fields = ["=ticket__number", "=ticket__booking__record_locator", "ticket__passenger__surname"]
     search_help_text = _("Ticket number, record locator or surname.")
     ordering = ["requested_at"]
     actions = ["approve_selected", "reject_selected"]
 
     def get_search_results(self, request, queryset, search_term):
-        if not selectors.SearchText.of(search_term).text:
-            return queryset, False
-        tickets = selectors.ticket_ids(search_term)
-        return (queryset.none() if tickets is None else queryset.filter(ticket__in=tickets)), False
+        return selectors.refund_search(queryset, search_term), False
 
     def get_urls(self):
         view = self.admin_site.admin_view

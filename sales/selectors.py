@@ -4,6 +4,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from django.db import connections
 from django.db.models import CharField, Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Cast, Coalesce, Concat, Replace
 from django.db.models.lookups import Contains
@@ -201,20 +202,38 @@ def with_first_flight(bookings):
     )
 
 
-def _matching(queryset, ids):
+# A search reads at most this many of the newest matches of each kind (name, surname, ...): a surname
+# borne by one passenger in sixty is 140,000 bookings at 10 M tickets, and the desk reads the first page.
+SEARCH_MATCHES_PER_KIND = 1000
+
+
+def _union(parts):
+    """One UNION of the parts (querysets of keys, newest first), each cut to its newest
+    SEARCH_MATCHES_PER_KIND where the database allows LIMIT inside a UNION (PostgreSQL; not SQLite,
+    the demo's thousands of rows)."""
+    parts = [part for part in parts if isinstance(part, QuerySet)]  # not `if part`: that would run it
+    if not parts:
+        return None
+    if connections[parts[0].db].features.supports_slicing_ordering_in_compound:
+        parts = [part[:SEARCH_MATCHES_PER_KIND] for part in parts]
+    else:
+        parts = [part.order_by() for part in parts]
+    return parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
+
+
+def matching(queryset, ids):
     """`queryset` restricted to the keys of a UNION of index lookups, or to nothing when there is none.
 
     An OR across tables (or of EXISTS) can only be read by scanning the whole list; each part of the
-    UNION is one index lookup (tests/sales/test_list_queries.py, bench/lists_at_scale.py)."""
-    ids = [part for part in ids if isinstance(part, QuerySet)]  # not `if part`: that would run it
-    if not ids:
-        return queryset.none()
-    union = ids[0].union(*ids[1:]) if len(ids) > 1 else ids[0]
-    return queryset.filter(pk__in=union)
+    UNION is one index lookup, or a walk down the newest rows when the text is common
+    (tests/sales/test_list_queries.py, bench/lists_at_scale.py)."""
+    union = _union(ids)
+    return queryset.none() if union is None else queryset.filter(pk__in=union)
 
 
 def _keys(rows, key="pk"):
-    return rows.order_by().values(key)
+    """The keys `key` of `rows`, newest first (keys grow with time)."""
+    return rows.order_by(f"-{key}").values(key)
 
 
 def booking_search(queryset, term):
@@ -228,7 +247,7 @@ def booking_search(queryset, term):
     name = search.passenger_name()
     ids = _keys
     bookings = Booking.objects.all()
-    return _matching(
+    return matching(
         queryset,
         [
             ids(bookings.filter(contact_name__icontains=search.text)),
@@ -244,29 +263,28 @@ def booking_search(queryset, term):
     )
 
 
-def ticket_ids(term):
-    """The keys of the tickets for a record locator, a ticket number or a passenger's surname (as for
-    bookings), as a UNION of index lookups; None when the text can be none of them."""
+def ticket_match_parts(rows, term, path=""):
+    """The parts of a search of `rows` (tickets, or records with a ticket at `path`) for a record locator,
+    a ticket number or a passenger's surname (as for bookings): querysets of keys, newest first, for
+    `matching`; none when the text can be none of them."""
     search = SearchText.of(term)
-    name = search.passenger_name("passenger__")
-    tickets = Ticket.objects.order_by()
-    parts = [
-        search.record_locator and tickets.filter(booking__record_locator=search.record_locator).values("pk"),
-        search.ticket_number and tickets.filter(number=search.ticket_number).values("pk"),
-        name and tickets.filter(name).values("pk"),
+    rows = rows.order_by("-pk")
+    name = search.passenger_name()
+    # The newest passengers of that name first (a walk down the passengers, one in sixty of them
+    # matching a common surname), then their tickets: not a walk down the tickets checking each passenger.
+    passengers = name and Passenger.objects.filter(name).order_by("-pk").values("pk")[:SEARCH_MATCHES_PER_KIND]
+    return [
+        search.record_locator and rows.filter(**{f"{path}booking__record_locator": search.record_locator}).values("pk"),
+        search.ticket_number and rows.filter(**{f"{path}number": search.ticket_number}).values("pk"),
+        name and rows.filter(**{f"{path}passenger__in": passengers}).values("pk"),
     ]
-    parts = [part for part in parts if isinstance(part, QuerySet)]
-    if not parts:
-        return None
-    return parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
 
 
 def ticket_search(queryset, term):
     """Tickets for a record locator, a ticket number or a passenger's surname (as for bookings)."""
     if not SearchText.of(term).text:
         return queryset
-    ids = ticket_ids(term)
-    return queryset.none() if ids is None else queryset.filter(pk__in=ids)
+    return matching(queryset, ticket_match_parts(Ticket.objects.all(), term))
 
 
 def payment_search(queryset, term):
@@ -274,8 +292,8 @@ def payment_search(queryset, term):
     search = SearchText.of(term)
     if not search.text:
         return queryset
-    payments = Payment.objects.order_by()
-    return _matching(
+    payments = Payment.objects.order_by("-pk")
+    return matching(
         queryset,
         [
             search.record_locator and payments.filter(booking__record_locator=search.record_locator).values("pk"),
