@@ -276,7 +276,10 @@ def ticket_match_parts(rows, term, path=""):
     return [
         search.record_locator and rows.filter(**{f"{path}booking__record_locator": search.record_locator}).values("pk"),
         search.ticket_number and rows.filter(**{f"{path}number": search.ticket_number}).values("pk"),
-        name and rows.filter(**{f"{path}passenger__in": passengers}).values("pk"),
+        name and rows.filter(**{f"{path}passenger__in": passengers}).values("pk")
+        if not path
+        # Records of a ticket (refunds: one ticket in twenty): a walk down them, checking each one's passenger.
+        else name and rows.filter(search.passenger_name(f"{path}passenger__")).values("pk"),
     ]
 
 
