@@ -157,6 +157,8 @@ MIDDLEWARE = [
 # signed token bound to the uploader (backoffice/uploads.py), in a directory of our own.
 IMPORT_EXPORT_TMP_STORAGE_CLASS = "backoffice.uploads.SignedUserUploadStorage"
 UPLOAD_DIR = os.environ.get("UPLOAD_DIR") or str(VAR_DIR / "uploads")
+# Finished jobs' files (backoffice/jobs.py), STORAGES["jobs"].
+JOB_FILES_DIR = os.environ.get("JOB_FILES_DIR") or str(VAR_DIR / "job-files")
 UPLOAD_MAX_AGE_HOURS = int(os.environ.get("UPLOAD_MAX_AGE_HOURS", "24"))
 # The most schedule lines (legs) an upload in the admin may hold: its preview and its import each finish well
 # inside a request (bench/schedule_import.py: 10,000 legs, 150,000 flights, 28 s). A larger file is imported
@@ -264,6 +266,8 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Finished jobs' files, downloaded through the job page only (never served as static files).
+    "jobs": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": JOB_FILES_DIR}},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -272,6 +276,33 @@ STORAGES = {
         )
     },
 }
+
+# --- Background jobs (Celery) ------------------------------------------------
+# With a broker (Redis in production: redis://host:6379/0) jobs go to `celery -A backoffice worker`
+# and hold expiry runs every minute under `celery -A backoffice beat`. Without one (the embedded
+# demo) a job runs in the process that starts it, before the page answers.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_IGNORE_RESULT = True
+# A task is taken off the queue only once it has run: a worker killed half-way gives it back.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "backoffice")
+# Redis gives an unacknowledged task back after this long when its worker vanished without a word.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE = {
+    "expire-holds": {"task": "sales.expire_holds", "schedule": 60.0},
+    "expire-job-files": {"task": "backoffice.expire_job_files", "schedule": 3600.0},
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Job files (exports) are kept this many days, then deleted; the job then says its file expired.
+JOB_FILES_KEEP_DAYS = int(os.environ.get("JOB_FILES_KEEP_DAYS", "7"))
+# How often a running job writes how far it is.
+JOB_PROGRESS_SECONDS = float(os.environ.get("JOB_PROGRESS_SECONDS", "0.5"))
 
 # History is an audit trail: restoring an old version would bypass the services' rules
 # (the version page also refuses POST: backoffice/admin_base.py).
@@ -488,6 +519,17 @@ UNFOLD = {
                         "icon": "airline_seat_recline_normal",
                         "link": reverse_lazy("admin:reporting_loadfactorreport_changelist"),
                         "permission": _can("reporting.view_loadfactorreport"),
+                    },
+                ],
+            },
+            {
+                "title": _("Background work"),
+                "items": [
+                    {
+                        "title": _("My jobs"),
+                        "icon": "hourglass_top",
+                        "link": reverse_lazy("admin:backoffice_job_changelist"),
+                        "permission": lambda request: request.user.is_active and request.user.is_staff,
                     },
                 ],
             },
