@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 
 from backoffice import jobs
-from backoffice.models import Job
+from backoffice.models import Job, job_files
 
 
 def job_status(job):
@@ -120,7 +120,7 @@ class JobAdmin(ModelAdmin):
         if job.state != Job.State.DONE or not job.result_file:
             raise Http404(_("This job has no file to download."))
         try:
-            handle = job.result_file.storage.open(job.result_file.name, "rb")
+            handle = job_files().open(job.result_file, "rb")
         except FileNotFoundError:
             raise Http404(_("This job's file is no longer kept.")) from None
         return FileResponse(handle, as_attachment=True, filename=job.file_name)

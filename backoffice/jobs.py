@@ -31,7 +31,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from backoffice.models import Job
+from backoffice.models import Job, job_files
 
 logger = logging.getLogger("backoffice.jobs")
 
@@ -162,12 +162,12 @@ def run(job_id):
     stored = ""
     if result.file is not None:
         try:
-            stored = job.result_file.storage.save(f"{job.pk}/{result.file_name}", File(result.file))
+            stored = job_files().save(f"{job.pk}/{result.file_name}", File(result.file))
         finally:
             result.file.close()
     if not _finish(job, attempt, Job.State.DONE, message=result.message, stored=stored, file_name=result.file_name):
         if stored:
-            job.result_file.storage.delete(stored)
+            job_files().delete(stored)
 
 
 def _finish(job, attempt, state, *, message="", stored="", file_name=""):
@@ -181,7 +181,7 @@ def _finish(job, attempt, state, *, message="", stored="", file_name=""):
         current.message = message
         current.finished_at = now
         if stored:
-            current.result_file.name = stored
+            current.result_file = stored
             current.file_name = file_name
             current.expires_at = now + timedelta(days=settings.JOB_FILES_KEEP_DAYS)
         if state == Job.State.DONE and current.rows_total is not None:
@@ -196,7 +196,7 @@ def expire_files(now=None):
     now = now or timezone.now()
     expired = 0
     for job in Job.objects.filter(state=Job.State.DONE, expires_at__lte=now).exclude(result_file=""):
-        job.result_file.storage.delete(job.result_file.name)
+        job_files().delete(job.result_file)
         job.result_file = ""
         job.state = Job.State.EXPIRED
         job._history_user = job.user

@@ -33,7 +33,8 @@ class PasswordToChange(models.Model):
 
 
 def job_files():
-    """Where finished jobs keep their files: Django's storage named "jobs" (settings.STORAGES)."""
+    """Where finished jobs keep their files: Django's storage named "jobs" (settings.STORAGES), looked up
+    each time (a deployment may point it at object storage; each test at a directory of its own)."""
     from django.core.files.storage import storages
 
     return storages["jobs"]
@@ -60,7 +61,8 @@ class Job(models.Model):
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
     rows_done = models.PositiveBigIntegerField(_("rows done"), default=0)
     rows_total = models.PositiveBigIntegerField(_("rows in all"), null=True, blank=True)
-    result_file = models.FileField(_("file"), storage=job_files, max_length=300, blank=True)
+    # The file's name in job_files(); empty until the job is done, and again once the file expired.
+    result_file = models.CharField(_("file"), max_length=300, blank=True)
     file_name = models.CharField(_("file name"), max_length=200, blank=True)
     # The result in words when done, the reason in words when failed.
     message = models.TextField(_("message"), blank=True)

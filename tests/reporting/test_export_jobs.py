@@ -16,7 +16,7 @@ from django.contrib.auth.models import Group, User
 from django.urls import reverse
 
 from backoffice import jobs
-from backoffice.models import Job
+from backoffice.models import Job, job_files
 from backoffice.roles import FINANCE
 from reporting import files
 from tests.reporting.conftest import at, sell
@@ -182,7 +182,7 @@ def test_a_run_that_another_attempt_took_over_does_not_finish_the_job(six_ticket
     jobs.run(job.pk)
     job.refresh_from_db()
     assert job.state == Job.State.RUNNING and not job.result_file
-    storage = job.result_file.storage
+    storage = job_files()
     assert not storage.exists(str(job.pk)) or storage.listdir(str(job.pk))[1] == []
 
 
@@ -193,7 +193,7 @@ def test_job_files_expire_after_the_setting_s_days(six_tickets, agents, client, 
     job = Job.objects.get()
     kept_until = job.expires_at
     assert kept_until - job.finished_at == timedelta(days=3)
-    storage, name = job.result_file.storage, job.result_file.name
+    storage, name = job_files(), job.result_file
     assert storage.exists(name)
     assert jobs.expire_files(now=kept_until - timedelta(seconds=1)) == 0
     assert jobs.expire_files(now=kept_until) == 1
