@@ -288,6 +288,8 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Jobs one worker runs at once; by default the machine's CPUs.
+CELERY_WORKER_CONCURRENCY = int(os.environ["CELERY_CONCURRENCY"]) if os.environ.get("CELERY_CONCURRENCY") else None
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "backoffice")
 # Redis gives an unacknowledged task back after this long when its worker vanished without a word.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))}
