@@ -221,6 +221,13 @@ if DATABASE_URL:
         if STATEMENT_TIMEOUT_SECONDS:
             options += f" -c statement_timeout={STATEMENT_TIMEOUT_SECONDS * 1000}"
         DATABASES["default"].setdefault("OPTIONS", {})["options"] = options
+    # Reports, their files and the dashboards read from a streaming replica (backoffice/replica.py).
+    REPLICA_DATABASE_URL = os.environ.get("REPLICA_DATABASE_URL", "")
+    if REPLICA_DATABASE_URL:
+        DATABASES["replica"] = dj_database_url.parse(REPLICA_DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+        DATABASES["replica"]["OPTIONS"] = dict(DATABASES["default"].get("OPTIONS", {}))
+        # Tests: the replica is the test database itself (Django's test mirror).
+        DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -246,6 +253,11 @@ else:
     SILENCED_SYSTEM_CHECKS = ["models.W040"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+DATABASE_ROUTERS = ["backoffice.replica.ReplicaRouter"]
+if os.environ.get("REPLICA_DATABASE_URL") and not DATABASE_URL:
+    raise ImproperlyConfigured("REPLICA_DATABASE_URL needs DATABASE_URL: a replica of the PostgreSQL primary.")
+# With a replica configured, reports read from it (off only for tests that need their own transaction's rows).
+REPLICA_READS = env_bool("REPLICA_READS", True)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -15,6 +15,7 @@ from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from backoffice import replica
 from reporting.exports import FLAVOURS, XLSX_CONTENT_TYPE, csv_stream, xlsx_file
 from reporting.pdf import report_pdf
 from reporting.periods import Grouping
@@ -41,6 +42,9 @@ class Heading:
     filters: list
     run_by: str
     run_at: object
+    # Read from a replica (backoffice/replica.py): its last replayed transaction's time, if any.
+    from_replica: bool = False
+    data_as_of: object = None
 
     @property
     def statement(self):
@@ -58,11 +62,18 @@ class Heading:
 
     @property
     def signature(self):
-        return _("Run by %(who)s on %(when)s (%(zone)s).") % {
+        text = _("Run by %(who)s on %(when)s (%(zone)s).") % {
             "who": self.run_by,
             "when": date_format(self.run_at, "j M Y H:i T"),
             "zone": self.time_zone,
         }
+        if self.from_replica and self.data_as_of is not None:
+            text += " " + _("Data as of %(when)s (read from the replica).") % {
+                "when": date_format(self.data_as_of, "j M Y H:i:s T")
+            }
+        elif self.from_replica:
+            text += " " + _("Data as of the replica's start (it has replayed no change since).")
+        return text
 
 
 def report_form(report, query, *, user, listing):
@@ -78,6 +89,8 @@ def report_form(report, query, *, user, listing):
 
 def heading(report, form, user):
     grouping = form.cleaned_data.get("grouping")
+    from_replica = replica.reports_alias() == replica.REPLICA
+    as_of = replica.data_as_of() if from_replica else None
     return Heading(
         subject=report.subject,
         first=form.cleaned_data["date_from"],
@@ -88,6 +101,8 @@ def heading(report, form, user):
         filters=form.described_filters(),
         run_by=user.get_full_name() or user.get_username(),
         run_at=timezone.localtime(timezone.now(), form.date_range.zone),
+        from_replica=from_replica,
+        data_as_of=timezone.localtime(as_of, form.date_range.zone) if as_of else None,
     )
 
 
