@@ -14,6 +14,9 @@ class FaviconView(RedirectView):
         return static("backoffice/favicon.svg")
 
 
+# The database's trouble met in a middleware (PostgreSQL restarting) answers "try again", not a server error.
+handler500 = "backoffice.db_faults.server_error"
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("favicon.ico", FaviconView.as_view()),

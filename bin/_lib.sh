@@ -1,4 +1,4 @@
-# Shared by bin/demo and bin/test. Sourced, not run.
+# Shared by bin/demo and bin/test (and the scripts that need PostgreSQL's programs: pg_tool). Sourced, not run.
 
 # The newest supported Python on this machine: 3.11, 3.12 or 3.13.
 find_python() {
@@ -73,4 +73,28 @@ ensure_browser() {
   fi
   export BROWSER_EXECUTABLE=$found
   export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+}
+
+# PostgreSQL's programs: on PATH, else in the newest /usr/lib/postgresql/<version>/bin (Debian keeps the
+# server's programs there, off PATH). `pg_tool pg_dump` prints the path of one program;
+# `find_pg_bin` the directory holding initdb and pg_ctl, for a throwaway cluster.
+pg_tool() {
+  if command -v "$1" >/dev/null 2>&1; then command -v "$1"; return 0; fi
+  local dir
+  for dir in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+    if [ -x "$dir/$1" ]; then echo "$dir/$1"; return 0; fi
+  done
+  return 1
+}
+
+find_pg_bin() {
+  local initdb
+  initdb=$(pg_tool initdb) || return 1
+  local dir
+  dir=$(dirname "$initdb")
+  if [ -x "$dir/pg_ctl" ]; then echo "$dir"; return 0; fi
+  for dir in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+    if [ -x "$dir/initdb" ] && [ -x "$dir/pg_ctl" ]; then echo "$dir"; return 0; fi
+  done
+  return 1
 }

@@ -262,7 +262,7 @@ def request_refund(*, ticket, requested_by, kind=None, now=None):
     ticket's refund; a second press raises `RefundAlreadyRequested` naming it.
     """
     now = now or timezone.now()
-    sales._locked_booking(ticket.booking_id)
+    sales.locked_booking(ticket.booking_id)
     # The ticket's seat and its lap infant's (same booking, same flight).
     _lock_seats_of(Ticket.objects.filter(booking_id=ticket.booking_id, flight_id=ticket.flight_id))
     ticket = _lock_ticket(ticket.pk)
@@ -302,14 +302,14 @@ def void_ticket(*, ticket, agent, now=None):
     refund; a second press raises `RefundAlreadyRequested` naming it.
     """
     now = now or timezone.now()
-    booking = sales._locked_booking(ticket.booking_id)
+    booking = sales.locked_booking(ticket.booking_id)
     _lock_seats_of(Ticket.objects.filter(booking_id=ticket.booking_id, flight_id=ticket.flight_id))
     ticket = _lock_ticket(ticket.pk)
     can_void(ticket, now=now).check()
     voided = [ticket, *sales.lap_infant_tickets(ticket, status=Ticket.Status.OPEN)]
     sales.close_tickets(voided, Ticket.Status.VOID, agent)
     if not booking.tickets.filter(status__in=[Ticket.Status.OPEN, Ticket.Status.HELD]).exists():
-        sales._save(booking, agent, status=Booking.Status.CANCELLED)
+        sales.save_changes(booking, agent, status=Booking.Status.CANCELLED)
     refunds = [_create_refund(t, Refund.Kind.VOID, agent, now) for t in voided]
     return refunds[0]
 
@@ -385,7 +385,7 @@ def mark_refund_paid(*, refund, user, method, reference="", now=None):
     # their status, which says why they were refunded (docs/decisions.md).
     ticket = Ticket.objects.select_for_update(of=("self",)).get(pk=refund.ticket_id)
     if ticket.status == Ticket.Status.SURRENDERED:
-        sales._save(ticket, user, status=Ticket.Status.REFUNDED)
+        sales.save_changes(ticket, user, status=Ticket.Status.REFUNDED)
         sales_listing.record_status([ticket])
     return refund
 
@@ -537,7 +537,7 @@ def cancel_flight(*, flight, user, now=None):
 def request_booking_refunds(*, booking, requested_by, now=None):
     """Cancel a ticketed booking at the passenger's request: a refund request per open ticket."""
     now = now or timezone.now()
-    booking = sales._locked_booking(booking)
+    booking = sales.locked_booking(booking)
     _lock_seats_of(booking.tickets.filter(status=Ticket.Status.OPEN))
     tickets = list(booking.tickets.select_related("flight", "passenger").prefetch_related("refunds").order_by("pk"))
     can_refund_booking(booking, tickets=tickets, now=now).check()

@@ -9,9 +9,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from fleet import schedule
 from fleet.exceptions import FleetError
 from fleet.models import AircraftType, Flight, ScheduleLine
+from fleet.schedule import applying
 from tests.fleet.test_schedule_import import HEADER, SAMPLE, aircraft  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db
@@ -243,7 +243,7 @@ def test_a_refusal_at_confirmation_is_shown_in_its_own_words_and_a_fault_is_not_
     def refuse(*args, **kwargs):
         raise FleetError("Flights of XB 1 are being changed by another import; try again in a minute.")
 
-    monkeypatch.setattr(schedule, "apply", refuse)
+    monkeypatch.setattr(applying, "apply", refuse)  # where apply_or_refuse looks it up
     refused = confirm(admin_client, upload(admin_client, "s.csv", data))
     shown = page_text(admin_client.get(refused["Location"]))
     assert "being changed by another import" in shown and "no longer available" not in shown
@@ -251,7 +251,7 @@ def test_a_refusal_at_confirmation_is_shown_in_its_own_words_and_a_fault_is_not_
     def fault(*args, **kwargs):
         raise ValueError("a bug of ours")
 
-    monkeypatch.setattr(schedule, "apply", fault)
+    monkeypatch.setattr(applying, "apply", fault)
     with pytest.raises(ValueError, match="a bug of ours"):
         confirm(admin_client, upload(admin_client, "s.csv", data))
     assert not Flight.objects.exists()

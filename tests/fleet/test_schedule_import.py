@@ -9,6 +9,7 @@ from django.core.management import CommandError, call_command
 from backoffice.system import system_user
 from fleet import schedule
 from fleet.models import AircraftType, Airport, Flight, ScheduleLine
+from fleet.schedule import importing
 from sales import services as sales
 from tests.factories import AircraftTypeFactory
 from tests.sales.conftest import CONTACT, adults
@@ -460,7 +461,7 @@ def test_a_sale_landing_between_the_plan_and_the_write_refuses_the_whole_import(
         sell_one(dt.date(2027, 5, 5))
         return result
 
-    monkeypatch.setattr(schedule, "plan", plan_then_a_sale)
+    monkeypatch.setattr(importing, "plan", plan_then_a_sale)  # where import_schedule looks it up
     summary = run(csv(change(LINE)))
     assert not summary.written
     assert [str(e) for e in summary.refused] == [

@@ -42,7 +42,7 @@ def unlocked(monkeypatch):
         slow_get(lambda: Ticket.objects.select_related("flight", "passenger", "fare_bucket__fare_class", "booking")),
     )
     monkeypatch.setattr(services, "_locked_refund", slow_get(lambda: Refund.objects.select_related("ticket")))
-    monkeypatch.setattr(sales, "_locked_booking", lambda b: Booking.objects.get(pk=getattr(b, "pk", b)))
+    monkeypatch.setattr(sales, "locked_booking", lambda b: Booking.objects.get(pk=getattr(b, "pk", b)))
     # The flight and bucket of the seat given back are locked before the ticket (backoffice/locks.py).
     monkeypatch.setattr(services, "_lock_seats_of", lambda tickets: None)
     rule = services.can_request_refund

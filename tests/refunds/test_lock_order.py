@@ -32,6 +32,7 @@ from django.utils import timezone
 from backoffice import locks
 from fleet import schedule
 from fleet.models import Flight
+from fleet.schedule import applying
 from refunds import services as refunds
 from sales import inventory
 from sales import services as sales
@@ -224,7 +225,7 @@ def test_control_an_import_locking_in_the_reverse_order_deadlocks_with_a_booking
         lock_in_order=lambda **kinds: reversed_lock_in_order(monkeypatch, **kinds),
         is_lock_error=locks.is_lock_error,
     )
-    monkeypatch.setattr(schedule, "locks", reverse)
+    monkeypatch.setattr(applying, "locks", reverse)  # the module of fleet.schedule.apply
     run_rounds(("book", "import"), refundable, counter_user, lock_errors)
     assert DEADLOCK in lock_errors, lock_errors
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 from fleet.services import get_or_create_airport
 from sales import services
 from sales.models import Booking, IssuedTicket, Passenger, Ticket, TicketTax
-from sales.services import PassengerRequest, SegmentRequest
+from sales.services import PassengerRequest, SegmentRequest, booking
 from tests.factories import FareBucketFactory, FareClassFactory, TaxFactory, flight_leaving
 from tests.sales.conftest import CONTACT
 
@@ -102,7 +102,7 @@ def database_after(legs, agent, now, *, path):
 def test_the_postgresql_statement_and_the_orm_write_the_same_rows_and_history(trip, counter_user, monkeypatch):
     now = timezone.now().replace(microsecond=0)
     with monkeypatch.context() as orm_only:
-        orm_only.setattr(services, "_insert_booking_sql", services._insert_booking_orm)
+        orm_only.setattr(booking, "_insert_booking_sql", booking._insert_booking_orm)  # where `book` looks it up
         by_orm = database_after(trip, counter_user, now, path="ORM")
     by_sql = database_after(trip, counter_user, now, path="SQL")
 

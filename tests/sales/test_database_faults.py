@@ -108,3 +108,64 @@ def test_a_page_whose_statement_hangs_past_the_time_limit_answers_503_in_words(c
     assert response.status_code == 503 and response["Retry-After"] == "5"
     page = response.content.decode()
     assert "The database took too long to answer. Nothing was saved; please try again in a moment." in page
+
+
+def refused_connection():
+    """The error psycopg raises when nothing listens where the server should (the server is down)."""
+    import psycopg
+
+    try:
+        psycopg.connect("postgresql://postgres@127.0.0.1:1/backoffice", connect_timeout=3)
+    except psycopg.OperationalError as error:
+        return error
+    raise AssertionError("something answers on 127.0.0.1:1")
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        None,  # the real one: connection refused
+        'connection failed: connection to server at "127.0.0.1", port 5432 failed: '
+        "FATAL:  the database system is shutting down",
+        'connection failed: connection to server at "127.0.0.1", port 5432 failed: '
+        "FATAL:  the database system is starting up",
+    ],
+    ids=["server down", "shutting down", "starting up"],
+)
+def test_a_page_whose_session_cannot_reach_the_database_answers_503_in_words(counter_user, monkeypatch, message):
+    """PostgreSQL restarting: the first query of a request is the session's, in a middleware, before any view
+    (bench/postgres_restart.py found 500s there). The agent reads "try again", not a server error page."""
+    from django.contrib.sessions.backends import db as session_db
+    from django.db import OperationalError
+
+    cause = refused_connection() if message is None else None
+
+    def cannot_connect(self):
+        if cause is not None:
+            raise OperationalError(str(cause)) from cause
+        raise OperationalError(message)
+
+    client = Client(raise_request_exception=False)
+    client.force_login(counter_user)
+    monkeypatch.setattr(session_db.SessionStore, "_get_session_from_db", cannot_connect)
+    response = client.get(reverse("admin:sales_booking_changelist"))
+
+    assert response.status_code == 503 and response["Retry-After"] == "5"
+    page = response.content.decode()
+    assert "The database cannot be reached at the moment. Nothing was saved; please try again in a moment." in page
+    assert "Server Error" not in page
+
+
+def test_a_bug_met_in_a_middleware_is_still_a_server_error(counter_user, monkeypatch):
+    from django.contrib.sessions.backends import db as session_db
+
+    def broken(self):
+        raise ValueError("a bug of ours")
+
+    client = Client(raise_request_exception=False)
+    client.force_login(counter_user)
+    monkeypatch.setattr(session_db.SessionStore, "_get_session_from_db", broken)
+    response = client.get(reverse("admin:sales_booking_changelist"))
+
+    assert response.status_code == 500
+    assert "try again" not in response.content.decode().lower()
