@@ -31,6 +31,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from backoffice.errors import DomainError
 from backoffice.models import Job, job_files
 
 logger = logging.getLogger("backoffice.jobs")
@@ -147,7 +148,8 @@ def run(job_id):
     attempt = job.attempts
     try:
         result = _kinds[job.kind](job, Progress(job))
-    except JobFailed as refusal:
+    except (JobFailed, DomainError) as refusal:
+        # A refusal in words (a service's rule, "try again"): nothing was written.
         _finish(job, attempt, Job.State.FAILED, message=str(refusal))
         return
     except Exception:

@@ -315,6 +315,8 @@ CELERY_BEAT_SCHEDULE = {
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Job files (exports) are kept this many days, then deleted; the job then says its file expired.
 JOB_FILES_KEEP_DAYS = int(os.environ.get("JOB_FILES_KEEP_DAYS", "7"))
+# A flight with more live tickets than this is cancelled by a job (refunds/jobs.py), not while the Admin waits.
+FLIGHT_CANCEL_BACKGROUND_TICKETS = int(os.environ.get("FLIGHT_CANCEL_BACKGROUND_TICKETS", "300"))
 # How often a running job writes how far it is.
 JOB_PROGRESS_SECONDS = float(os.environ.get("JOB_PROGRESS_SECONDS", "0.5"))
 
