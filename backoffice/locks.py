@@ -50,11 +50,12 @@ def _ids(values):
     return sorted({getattr(value, "pk", value) for value in values if value is not None})
 
 
-def lock_rows(model, ids, *, select_related=()):
-    """Lock these rows of one model, in ascending id order; {id: row}."""
+def lock_rows(model, ids, *, select_related=(), skip_locked=False):
+    """Lock these rows of one model, in ascending id order; {id: row}. With `skip_locked`, a row another
+    transaction holds is left out instead of waited for."""
     rows = {}
     for start in range(0, len(ids), CHUNK):
-        queryset = model._default_manager.select_for_update(of=("self",), no_key=True).filter(
+        queryset = model._default_manager.select_for_update(of=("self",), no_key=True, skip_locked=skip_locked).filter(
             pk__in=ids[start : start + CHUNK]
         )
         if select_related:
@@ -63,18 +64,20 @@ def lock_rows(model, ids, *, select_related=()):
     return rows
 
 
-def lock_in_order(*, bookings=(), flights=(), buckets=(), select_related=None):
+def lock_in_order(*, bookings=(), flights=(), buckets=(), select_related=None, skip_locked=False):
     """Lock bookings, then flights, then fare buckets, each by id; returns the rows (`Locked`).
 
     Each argument is ids or model instances (or both). `select_related` maps a kind
-    ("flights") to the relations to load with its rows. Rows that no longer exist are left out.
+    ("flights") to the relations to load with its rows. Rows that no longer exist are left out,
+    and with `skip_locked` rows another transaction holds too (a sweep that takes the rest).
     """
     wanted = {"bookings": _ids(bookings), "flights": _ids(flights), "buckets": _ids(buckets)}
     select_related = select_related or {}
     locked = Locked()
     for kind, label in ORDER:
         if wanted[kind]:
-            rows = lock_rows(apps.get_model(label), wanted[kind], select_related=select_related.get(kind, ()))
+            model = apps.get_model(label)
+            rows = lock_rows(model, wanted[kind], select_related=select_related.get(kind, ()), skip_locked=skip_locked)
             setattr(locked, kind, rows)
     return locked
 

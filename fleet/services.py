@@ -7,6 +7,7 @@ from functools import lru_cache
 import airportsdata
 from django.db import transaction
 
+from backoffice import locks
 from backoffice.history import bulk_create_with_history
 from backoffice.rules import ALLOWED, refuse
 from fleet.exceptions import CapacityBelowSeatsSold, FlightNotChangeable, UnknownAirport
@@ -125,8 +126,11 @@ def load_airports(*, user):
 
 
 def lock_flight(flight_id):
-    """The flight row, locked for the rest of the transaction."""
-    return Flight.objects.select_for_update().get(pk=flight_id)
+    """The flight row, locked for the rest of the transaction (the one order's helper, backoffice/locks.py)."""
+    flight = locks.lock_in_order(flights=[flight_id]).flights.get(flight_id)
+    if flight is None:
+        raise Flight.DoesNotExist(f"No flight {flight_id}.")
+    return flight
 
 
 def can_change_flight(flight):

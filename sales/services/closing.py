@@ -1,13 +1,24 @@
 """Closing tickets (a hold cancelled or expired, a ticket voided or refunded): their seats given back, and a
 lap infant's ticket taken with its adult's. Run in the caller's transaction, under its locks."""
 
+from backoffice import locks
 from backoffice.history import bulk_history_update
 from sales import inventory, listing
 from sales.models import Ticket
 
 
+def lock_seats(tickets):
+    """Lock the flights, then the fare buckets, whose seats these tickets hold (backoffice/locks.py).
+
+    Called under the booking's lock and before any ticket is locked: tickets come after buckets.
+    """
+    holding = [t for t in tickets if t.holds_seat]
+    locks.lock_in_order(flights={t.flight_id for t in holding}, buckets={t.fare_bucket_id for t in holding})
+
+
 def close_tickets(tickets, status, user):
-    """Give back the seats of these tickets and set their status. Runs in the caller's transaction."""
+    """Give back the seats of these tickets and set their status. Runs in the caller's transaction, which
+    has locked their booking, then their flights and buckets (`lock_seats`), then the tickets."""
     inventory.release_seats(tickets=tickets, user=user)
     for ticket in tickets:
         ticket.status = status

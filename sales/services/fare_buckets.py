@@ -2,9 +2,8 @@
 
 from django.db.models import Q
 
+from backoffice import locks
 from backoffice.history import copy_create_with_history
-from fleet.models import Flight
-from sales import inventory
 from sales.exceptions import BucketNotChangeable
 from sales.models import FareBucket, RouteFare
 from sales.services.operation import sales_operation, save_changes
@@ -23,12 +22,13 @@ def save_fare_buckets(*, buckets, user, flight_is_new=False):
     """
     buckets = sorted(buckets, key=lambda b: (b.pk is None, b.pk or 0))
     added = [b for b in buckets if not b.pk]
-    # The flights first (the fixed order): nobody adds a class to them meanwhile.
-    inventory.locked_rows_in_order(Flight.objects.filter(pk__in={b.flight_id for b in added}))
+    # The flights first (the one order, backoffice/locks.py): nobody adds a class to them meanwhile.
+    locks.lock_in_order(flights={b.flight_id for b in added})
     same_class = Q(pk__in=[b.pk for b in buckets if b.pk])
     for bucket in added:
         same_class |= Q(flight_id=bucket.flight_id, fare_class_id=bucket.fare_class_id)
-    current = inventory.locked_rows_in_order(FareBucket.objects.filter(same_class).select_related("fare_class"))
+    ids = FareBucket.objects.filter(same_class).values_list("pk", flat=True)
+    current = locks.lock_in_order(buckets=ids, select_related={"buckets": ["fare_class"]}).buckets.values()
     by_id = {b.pk: b for b in current}
     by_class = {(b.flight_id, b.fare_class_id): b for b in current}
     for bucket in added:

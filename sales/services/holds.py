@@ -7,12 +7,13 @@ from django.conf import settings
 from django.db import OperationalError, transaction
 from django.utils import timezone
 
+from backoffice import locks
 from backoffice.money import to_cents
 from backoffice.rules import ALLOWED, refuse
 from sales import inventory
 from sales.exceptions import HoldExpired, TicketNotChangeable
 from sales.models import Booking, Ticket
-from sales.services.closing import close_tickets, lap_infant_tickets
+from sales.services.closing import close_tickets, lap_infant_tickets, lock_seats
 from sales.services.operation import locked_booking, sales_operation, save_changes
 
 # A hold never runs past this point before the first departure (PRODUCT.md).
@@ -104,7 +105,7 @@ def cancel_booking(*, booking, agent, now=None):
     """Cancel a held booking: its seats are free at once."""
     booking = locked_booking(booking)
     can_cancel_booking(booking).check()
-    tickets = list(booking.tickets.filter(status=Ticket.Status.HELD))
+    tickets = _locked_held_tickets(booking)
     close_tickets(tickets, Ticket.Status.CANCELLED, agent)
     save_changes(booking, agent, status=Booking.Status.CANCELLED)
     return booking
@@ -114,10 +115,13 @@ def cancel_booking(*, booking, agent, now=None):
 def cancel_ticket(*, ticket, agent, now=None):
     """Take one passenger off one flight of a held booking, releasing the seat."""
     booking = locked_booking(ticket.booking_id)
-    ticket = Ticket.objects.select_for_update().select_related("passenger").get(pk=ticket.pk)
+    # Under the booking's lock its tickets hold still: read, checked, then locked after their seats.
     tickets = list(booking.tickets.select_related("passenger"))
+    ticket = next(t for t in tickets if t.pk == ticket.pk)
     can_cancel_seat(ticket, booking=booking, tickets=tickets).check()
-    closing = [ticket, *lap_infant_tickets(ticket, status=Ticket.Status.HELD)]
+    closing = [ticket, *lap_infant_tickets(ticket, status=Ticket.Status.HELD, lock=False)]
+    lock_seats(closing)
+    closing = list(Ticket.objects.select_for_update(of=("self",)).filter(pk__in=[t.pk for t in closing]).order_by("pk"))
     remaining = _total_without(tickets, closing)
     close_tickets(closing, Ticket.Status.CANCELLED, agent)
     live = booking.tickets.exclude(status=Ticket.Status.CANCELLED).exists()
@@ -130,18 +134,24 @@ def cancel_ticket(*, ticket, agent, now=None):
     return closing
 
 
+def _locked_held_tickets(booking):
+    """The held tickets of a locked booking, locked after their flights and buckets (the one order)."""
+    tickets = list(booking.tickets.filter(status=Ticket.Status.HELD).order_by("pk"))
+    lock_seats(tickets)
+    return list(Ticket.objects.select_for_update(of=("self",)).filter(pk__in=[t.pk for t in tickets]).order_by("pk"))
+
+
 def expire_hold(*, booking_id, user, now=None):
     """Expire one booking if its hold has lapsed. Returns True if it did."""
     now = now or timezone.now()
     with transaction.atomic():
-        booking = (
-            Booking.objects.select_for_update(skip_locked=True)
-            .filter(pk=booking_id, status=Booking.Status.HELD, hold_deadline__lte=now, amount_paid=0)
-            .first()
-        )
-        if booking is None:
+        # A booking another agent holds is left for the next run (skip_locked), not waited for.
+        booking = locks.lock_in_order(bookings=[booking_id], skip_locked=True).bookings.get(booking_id)
+        if booking is None or not (
+            booking.status == Booking.Status.HELD and booking.hold_deadline <= now and booking.amount_paid == 0
+        ):
             return False
-        tickets = list(booking.tickets.filter(status=Ticket.Status.HELD))
+        tickets = _locked_held_tickets(booking)
         close_tickets(tickets, Ticket.Status.CANCELLED, user)
         save_changes(booking, user, status=Booking.Status.EXPIRED)
         return True

@@ -5,7 +5,7 @@ import functools
 
 from django.db import InterfaceError, OperationalError, transaction
 
-from backoffice import db_faults
+from backoffice import db_faults, locks
 from sales import inventory
 from sales.exceptions import TryAgain
 from sales.models import Booking
@@ -34,8 +34,12 @@ def sales_operation(func):
 
 
 def locked_booking(booking):
-    """The booking (or its id), locked."""
-    return Booking.objects.select_for_update().get(pk=booking.pk if isinstance(booking, Booking) else booking)
+    """The booking (or its id), locked: the first lock of the one order (backoffice/locks.py)."""
+    booking_id = booking.pk if isinstance(booking, Booking) else booking
+    locked = locks.lock_in_order(bookings=[booking_id]).bookings.get(booking_id)
+    if locked is None:
+        raise Booking.DoesNotExist(f"No booking {booking_id}.")
+    return locked
 
 
 def save_changes(instance, user, **fields):

@@ -66,10 +66,10 @@ def make_flight(days, capacity=20):
 def slow(real_lock_rows, *, descending=False):
     """The helper's row locking, one row per statement with a pause after each."""
 
-    def lock_rows(model, ids, *, select_related=()):
+    def lock_rows(model, ids, **options):
         rows = {}
         for pk in sorted(ids, reverse=descending):
-            rows.update(real_lock_rows(model, [pk], select_related=select_related))
+            rows.update(real_lock_rows(model, [pk], **options))
             time.sleep(PAUSE)
         return rows
 
