@@ -21,13 +21,14 @@ import hashlib
 import json
 import logging
 import os
+import threading
 import time
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.files import File
-from django.db import IntegrityError, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -103,26 +104,51 @@ def enqueue(job_id):
 class Progress:
     """Rows done out of rows in all, written to the job at most every JOB_PROGRESS_SECONDS.
 
-    Written outside the job's own work (`update`, autocommit), so the page sees it while the job runs.
+    Written outside the job's own work, so the page sees it while the job runs: with an `UPDATE` that
+    commits at once, or, when the job's work is one transaction still open (an import), on PostgreSQL
+    through a connection of its own (another thread's); SQLite has one writer at a time, so there the
+    count is written when the transaction ends.
     """
 
     def __init__(self, job):
         self.job_id = job.pk
         self.done = 0
+        self.rows_total = None
         self.every = settings.JOB_PROGRESS_SECONDS
         self.next_write = time.monotonic() + self.every
 
     def total(self, rows):
-        Job.objects.filter(pk=self.job_id).update(rows_total=rows)
+        self.rows_total = rows
+        self._update(rows_total=rows)
 
     def advance(self, rows=1):
         self.done += rows
         if time.monotonic() >= self.next_write:
             self.write()
 
+    def set(self, done, total):
+        """A callback for work that counts by itself: `done` rows of `total`."""
+        if total != self.rows_total:
+            self.total(total)
+        self.done = done
+        if time.monotonic() >= self.next_write or done == total:
+            self.write()
+
     def write(self):
-        Job.objects.filter(pk=self.job_id).update(rows_done=self.done)
+        self._update(rows_done=self.done)
         self.next_write = time.monotonic() + self.every
+
+    def _update(self, **fields):
+        def update():
+            Job.objects.filter(pk=self.job_id).update(**fields)
+
+        current = connections[DEFAULT_DB_ALIAS]
+        if not current.in_atomic_block:
+            update()
+        elif current.vendor == "postgresql":
+            writer = threading.Thread(target=_in_own_connection, args=(update,))
+            writer.start()
+            writer.join()
 
     def rows(self, iterable):
         """Each item of `iterable`, counting it as one row done."""
@@ -130,6 +156,13 @@ class Progress:
             yield item
             self.advance()
         self.write()
+
+
+def _in_own_connection(work):
+    try:
+        work()
+    finally:
+        connections.close_all()  # this thread's connections
 
 
 def run(job_id):
@@ -146,8 +179,9 @@ def run(job_id):
         job._history_user = job.user
         job.save()
     attempt = job.attempts
+    progress = Progress(job)
     try:
-        result = _kinds[job.kind](job, Progress(job))
+        result = _kinds[job.kind](job, progress)
     except (JobFailed, DomainError) as refusal:
         # A refusal in words (a service's rule, "try again"): nothing was written.
         _finish(job, attempt, Job.State.FAILED, message=str(refusal))
@@ -167,12 +201,21 @@ def run(job_id):
             stored = job_files().save(f"{job.pk}/{result.file_name}", File(result.file))
         finally:
             result.file.close()
-    if not _finish(job, attempt, Job.State.DONE, message=result.message, stored=stored, file_name=result.file_name):
+    finished = _finish(
+        job,
+        attempt,
+        Job.State.DONE,
+        message=result.message,
+        stored=stored,
+        file_name=result.file_name,
+        rows_total=progress.rows_total,
+    )
+    if not finished:
         if stored:
             job_files().delete(stored)
 
 
-def _finish(job, attempt, state, *, message="", stored="", file_name=""):
+def _finish(job, attempt, state, *, message="", stored="", file_name="", rows_total=None):
     """Mark the job finished, if this run is still its latest attempt; False when another run took it over."""
     with transaction.atomic():
         current = Job.objects.select_for_update().get(pk=job.pk)
@@ -186,6 +229,8 @@ def _finish(job, attempt, state, *, message="", stored="", file_name=""):
             current.result_file = stored
             current.file_name = file_name
             current.expires_at = now + timedelta(days=settings.JOB_FILES_KEEP_DAYS)
+        if rows_total is not None:
+            current.rows_total = rows_total
         if state == Job.State.DONE and current.rows_total is not None:
             current.rows_done = current.rows_total
         current._history_user = current.user

@@ -6,6 +6,9 @@ from django.contrib.auth.models import Group, User
 
 from backoffice.roles import ADMIN, COUNTER_STAFF, FINANCE
 
+# The `worker` fixture: a real Celery worker through Redis, for the tests that need one.
+pytest_plugins = ["tests.celery_worker"]
+
 
 def on_postgresql():
     return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"

@@ -7,105 +7,18 @@ the test's own (other runs on the machine share the Redis server).
 
 import os
 import signal
-import subprocess
-import sys
-import time
-import uuid
-from pathlib import Path
 
 import pytest
-import redis
-from django.db import connection
 
-from backoffice import celery_app, jobs
+from backoffice import jobs
 from backoffice.models import Job, job_files
 from tests.backoffice.slow_job import SLOW_COUNT
-
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
-ROOT = Path(__file__).resolve().parents[2]
+from tests.celery_worker import wait_for
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.postgres_only("the worker is another process and needs the test database over a connection"),
 ]
-
-
-def redis_answers():
-    try:
-        return redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
-    except redis.RedisError:
-        return False
-
-
-def database_url():
-    db = connection.settings_dict
-    user = db["USER"] or ""
-    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-    at = f"{user}{password}@" if user else ""
-    return f"postgres://{at}{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-@pytest.fixture
-def worker(settings, tmp_path):
-    """A Celery worker process (one child) on a queue of this test's own; the test's process sends to it."""
-    if not redis_answers():
-        pytest.skip(f"no Redis at {REDIS_URL}")
-    queue = f"test-{uuid.uuid4().hex[:12]}"
-    settings.JOB_FILES_DIR = str(tmp_path / "job-files")
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "jobs": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": settings.JOB_FILES_DIR},
-        },
-    }
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "CELERY_BROKER_URL": REDIS_URL,
-        "CELERY_QUEUE": queue,
-        "JOB_FILES_DIR": settings.JOB_FILES_DIR,
-        "JOB_PROGRESS_SECONDS": "0.05",
-        "BACKOFFICE_VAR_DIR": str(tmp_path / "var"),
-        "STATEMENT_TIMEOUT_SECONDS": "0",
-    }
-    log = open(tmp_path / "worker.log", "w+")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "backoffice", "worker", "--pool", "prefork", "--concurrency", "1",
-         "--queues", queue, "--include", "tests.backoffice.slow_job", "--without-mingle", "--without-gossip",
-         "--without-heartbeat", "--loglevel", "INFO"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    sending = {"broker_url": REDIS_URL, "task_always_eager": False, "task_default_queue": queue}
-    saved = {key: celery_app.conf[key] for key in sending}
-    celery_app.conf.update(sending)
-    try:
-        wait_for(lambda: "ready." in (tmp_path / "worker.log").read_text(), 60, "the worker to start", log)
-        yield process, log
-    finally:
-        celery_app.conf.update(saved)
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        redis.Redis.from_url(REDIS_URL).delete(queue)
-        log.close()
-
-
-def wait_for(condition, seconds, what, log=None):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.02)
-    detail = ""
-    if log is not None:
-        log.flush()
-        log.seek(0)
-        detail = "\n" + log.read()[-3000:]
-    raise AssertionError(f"waited {seconds} s for {what}{detail}")
 
 
 def job_now(job):
