@@ -20,7 +20,7 @@ from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationFo
 from backoffice import accounts, job_admin  # noqa: F401  (job_admin: each person's jobs)
 from backoffice.admin_base import CheckedHistoryViewMixin
 from backoffice.admin_filters import DateRangeFilter
-from backoffice.admin_widgets import CheckedAutocompleteFields
+from backoffice.admin_widgets import CheckedActionSelection, CheckedAutocompleteFields
 
 logger = logging.getLogger("backoffice.login")
 
@@ -31,11 +31,29 @@ SUPERUSER_ONLY_FIELDS = ("is_superuser", "user_permissions")
 OWN_ACCOUNT_READ_ONLY = ("groups", "user_permissions", "is_superuser", "is_staff", "is_active")
 
 
+class PasswordSetForm(AdminPasswordChangeForm):
+    """Another user's password, set: the page draws the two password fields and nothing else. Django's form
+    also takes `usable_password`, which the page does not offer: sent back as "false" it removed the password,
+    and any other value was an error on no field the page draws."""
+
+    def __init__(self, user, *args, **kwargs):
+        super().__init__(user, *args, **kwargs)
+        self.fields.pop("usable_password", None)
+        self.fields["password1"].required = self.fields["password2"].required = True
+
+
 @admin.register(User)
-class UserAdmin(CheckedAutocompleteFields, CheckedHistoryViewMixin, SimpleHistoryAdmin, DjangoUserAdmin, ModelAdmin):
+class UserAdmin(
+    CheckedActionSelection,
+    CheckedAutocompleteFields,
+    CheckedHistoryViewMixin,
+    SimpleHistoryAdmin,
+    DjangoUserAdmin,
+    ModelAdmin,
+):
     form = UserChangeForm
     add_form = UserCreationForm
-    change_password_form = AdminPasswordChangeForm
+    change_password_form = PasswordSetForm
     list_display = ["username", "first_name", "last_name", "email", "is_active", "is_staff"]
     list_filter = ["is_active", "is_staff", "groups"]
 
@@ -77,14 +95,21 @@ class UserAdmin(CheckedAutocompleteFields, CheckedHistoryViewMixin, SimpleHistor
 
 
 @admin.register(Group)
-class GroupAdmin(CheckedAutocompleteFields, CheckedHistoryViewMixin, SimpleHistoryAdmin, DjangoGroupAdmin, ModelAdmin):
+class GroupAdmin(
+    CheckedActionSelection,
+    CheckedAutocompleteFields,
+    CheckedHistoryViewMixin,
+    SimpleHistoryAdmin,
+    DjangoGroupAdmin,
+    ModelAdmin,
+):
     list_display = ["name"]
 
 
 # --- Login throttling (django-axes): lockouts an Admin can lift, and every attempt ---------
 
 
-class _ReadOnlyLogAdmin(ModelAdmin):
+class _ReadOnlyLogAdmin(CheckedActionSelection, ModelAdmin):
     """A log: read, searched and filtered, never written by hand."""
 
     list_filter = [("attempt_time", DateRangeFilter)]

@@ -19,7 +19,7 @@ from simple_history.models import DeletedObject
 from simple_history.template_utils import HistoricalRecordContextHelper
 from unfold.admin import ModelAdmin
 
-from backoffice.admin_widgets import CheckedAutocompleteFields
+from backoffice.admin_widgets import CheckedActionSelection, CheckedAutocompleteFields
 from backoffice.errors import DomainError
 from backoffice.related_history import related_history_sources
 
@@ -314,7 +314,12 @@ class ServiceRefusalsOnTheForm:
 
 
 class HistoryModelAdmin(
-    CheckedAutocompleteFields, ServiceRefusalsOnTheForm, CheckedHistoryViewMixin, SimpleHistoryAdmin, ModelAdmin
+    CheckedActionSelection,
+    CheckedAutocompleteFields,
+    ServiceRefusalsOnTheForm,
+    CheckedHistoryViewMixin,
+    SimpleHistoryAdmin,
+    ModelAdmin,
 ):
     """Unfold-styled admin with the record's history (and who made each change) one click away."""
 

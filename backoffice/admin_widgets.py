@@ -8,9 +8,13 @@ shows as nothing chosen; the form's own field says it is not a valid choice.
 """
 
 from django import forms
+from django.contrib import messages
+from django.contrib.admin import helpers
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
 from django.db import connections
+from django.http import HttpResponseRedirect
+from django.utils.translation import gettext as _
 
 
 def is_key_of(field, value, using):
@@ -73,3 +77,35 @@ class CheckedAutocompleteFields:
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         kwargs.setdefault("form_class", CheckedModelMultipleChoiceField)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class CheckedActionSelection:
+    """ModelAdmin mixin: a bulk action's selection (`_selected_action`) sent back with a value that cannot be a
+    key (text for a number, an id past the column's range, a NUL) or that names no record is said in words,
+    and the action does nothing; so is an action posted by a role that has none on the list. Django filters
+    the list by the values as sent: the database refused them with an error (a 500), or the action showed
+    its confirmation page for nothing."""
+
+    def changelist_view(self, request, extra_context=None):
+        # A role with no action on this list: Django skips the action and shows the list, saying nothing.
+        posted = request.method == "POST" and "index" in request.POST and "_save" not in request.POST
+        if posted and request.POST.get("action") and not self.get_actions(request):
+            self.message_user(request, _("No action selected."), messages.WARNING)
+            return HttpResponseRedirect(request.get_full_path())
+        return super().changelist_view(request, extra_context)
+
+    def response_action(self, request, queryset):
+        selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+        across = forms.BooleanField(required=False).to_python(request.POST.get("select_across"))
+        if selected and not across:
+            keys = [value for value in selected if is_key_of(self.model._meta.pk, value, queryset.db)]
+            if not keys or not queryset.filter(pk__in=keys).exists():
+                self.message_user(
+                    request, _("None of the selected records exists (any more): nothing was done."), messages.WARNING
+                )
+                return None
+            if len(keys) != len(selected):
+                post = request.POST.copy()
+                post.setlist(helpers.ACTION_CHECKBOX_NAME, keys)
+                request.POST = post
+        return super().response_action(request, queryset)

@@ -11,9 +11,10 @@ class BackofficeConfig(AppConfig):
     def ready(self):
         from django.contrib.auth.signals import user_logged_in
 
-        from backoffice import accounts, middleware
+        from backoffice import accounts, login_throttle, middleware
 
         accounts.connect()
+        login_throttle.name_records()
         user_logged_in.connect(middleware.seen_at_log_in, dispatch_uid="backoffice.middleware.seen_at_log_in")
 
 

@@ -11,7 +11,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.db.models import Max, Q
 from django.shortcuts import render
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext as _
 
@@ -85,3 +85,43 @@ def locked_out(request, original_response=None, credentials=None):
         "username": request.user.get_username(),
     }
     return render(request, "admin/login.html", context, status=429)
+
+
+def _when(record):
+    return formats.date_format(timezone.localtime(record.attempt_time), "DATETIME_FORMAT")
+
+
+def _lockout_name(attempt):
+    return _("Failed log-ins of %(user)s from %(address)s, the last %(when)s") % {
+        "user": attempt.username,
+        "address": attempt.ip_address,
+        "when": _when(attempt),
+    }
+
+
+def _log_in_name(entry):
+    return _("Log-in of %(user)s from %(address)s, %(when)s") % {
+        "user": entry.username,
+        "address": entry.ip_address,
+        "when": _when(entry),
+    }
+
+
+def _failure_name(failure):
+    words = _("Failed log-in of %(user)s from %(address)s, %(when)s") % {
+        "user": failure.username,
+        "address": failure.ip_address,
+        "when": _when(failure),
+    }
+    return words + (_(", locked out") if failure.locked_out else "")
+
+
+def name_records():
+    """axes names its records by a raw time ("Attempted Access: 2026-11-27 10:25:39.622463+00:00"), which the
+    admin prints as the title of their pages, history and deletion: name them by who, from where and when, in
+    the business zone on a 24-hour clock, as every other time reads. Called once, from the app's ready()."""
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    AccessAttempt.__str__ = _lockout_name
+    AccessLog.__str__ = _log_in_name
+    AccessFailureLog.__str__ = _failure_name

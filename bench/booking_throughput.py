@@ -22,7 +22,8 @@ machine took meanwhile, then whether the targets hold: service >= 2x naive, serv
 the ceiling, nothing oversold. Before that, a single-client pass counts the SQL statements
 each variant sends per booking and how long it holds the flight's row lock.
 
-Options: --bookings N (seats per flight, default 2000), --workers N (default 16),
+Options: --bookings N (seats per flight, default and at most 999: fleet.models.MAX_SEATS),
+--workers N (default 16),
 --profile (cProfile and per-query timings of the service, one client; also runs when a target fails),
 --what-if (also run the service with `take_seats` replaced, in the bench's processes only, by one
 statement per counter that writes its history row too: the change recommended for sales/inventory.py),
@@ -47,6 +48,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.throwaway import drop_database, recreate_database, setup_django  # noqa: E402
 
 DATABASE = "bench_booking"
+# A flight's capacity and a fare's allocation are at most fleet.models.MAX_SEATS (a check constraint);
+# fleet.models cannot be imported before Django is set up.
+MAX_SEATS = 999
 FARE_CLASS = "Y"
 BARRIER_TIMEOUT = 300
 CENSUS_BOOKINGS = 40
@@ -176,7 +180,7 @@ class Network:
                 destination=self.destination,
                 fare_class=fare_class,
                 price="100.00",
-                seats_allocated=32767,
+                seats_allocated=MAX_SEATS,
             )
         )
         self.next_number = 1000
@@ -367,7 +371,7 @@ def percentile(values, fraction):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--bookings", type=int, default=2000, help="seats per flight, i.e. bookings per variant")
+    parser.add_argument("--bookings", type=int, default=MAX_SEATS, help="seats per flight, i.e. bookings per variant")
     parser.add_argument("--workers", type=int, default=16, help="concurrent agent processes")
     parser.add_argument("--profile", action="store_true", help="profile the service even if the targets hold")
     parser.add_argument(
@@ -377,8 +381,8 @@ def main():
     )
     parser.add_argument("--keep", action="store_true", help=f"keep the {DATABASE} database afterwards")
     args = parser.parse_args()
-    if not 1 <= args.bookings <= 32767:
-        parser.error("--bookings is between 1 and 32767 (a flight's capacity is a small integer)")
+    if not 1 <= args.bookings <= MAX_SEATS:
+        parser.error(f"--bookings is between 1 and {MAX_SEATS} (no flight has more seats: fleet.models.MAX_SEATS)")
 
     began = time.perf_counter()
     recreate_database(DATABASE)
@@ -387,6 +391,9 @@ def main():
     from django.db import connection
 
     call_command("migrate", verbosity=0)
+    from fleet import models as fleet_models
+
+    assert fleet_models.MAX_SEATS == MAX_SEATS, "bench/booking_throughput.py: MAX_SEATS is fleet.models.MAX_SEATS"
     network = Network()
     print(
         f"PostgreSQL {connection.pg_version // 10000}.{connection.pg_version % 10000}, {args.workers} agent "

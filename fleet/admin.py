@@ -496,8 +496,12 @@ class ScheduleLineAdmin(ImportMixin, HistoryModelAdmin):
         # upload finds none either: say so.
         chosen = request.POST.get("format", "")
         typed_in = not (chosen.isascii() and chosen.isdigit() and int(chosen) < len(self.get_import_formats()))
+        if request.method == "POST" and self.has_import_permission(request):
+            # A hidden field sent back empty or mangled would come back as an error on no field the page draws.
+            typed_in = typed_in or not self.create_confirm_form(request).is_valid()
         if request.method == "POST" and self.has_import_permission(request) and typed_in:
-            # The page sends back the format the preview read from the file; any other value was typed in.
+            # The page sends back the format the preview read from the file and the upload's names; any other
+            # value was typed in.
             messages.error(request, _("This confirmation does not match an upload. Upload the file again."))
             return redirect("admin:fleet_scheduleline_import")
         try:

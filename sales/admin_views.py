@@ -489,6 +489,10 @@ class FlightDepartureView(AdminPageView, TemplateView):
                 else:
                     services.mark_no_show(tickets=tickets, agent=request.user)
                     messages.success(request, _("%(count)s passenger(s) marked no-show.") % {"count": len(tickets)})
+            else:  # the page sends one of the two; anything else was typed in
+                messages.error(
+                    request, _("Choose a step of the departure: mark the flight departed, or tick the no-shows.")
+                )
         except SalesError as error:
             messages.error(request, str(error))
         return HttpResponseRedirect(request.path)

@@ -126,7 +126,14 @@ class SearchForm(forms.Form):
 
 
 class PassengerForm(forms.Form):
-    passenger_type = forms.ChoiceField(choices=Passenger.Type.choices, widget=forms.HiddenInput)
+    # Hidden: the types come from the search. A value sent back that is not one of them was not typed here.
+    passenger_type = forms.ChoiceField(
+        choices=Passenger.Type.choices,
+        widget=forms.HiddenInput,
+        error_messages=dict.fromkeys(
+            ("required", "invalid_choice"), _("The passengers do not match the search: start again from the search.")
+        ),
+    )
     title = forms.ChoiceField(
         label=_("Title"),
         choices=[("", "—"), *[(t, t) for t in TITLES]],

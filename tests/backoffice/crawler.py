@@ -8,6 +8,7 @@ Each request runs in a savepoint, so a view that breaks the transaction does not
 and a view that raises is recorded as a 500 with the exception, not raised into the test.
 """
 
+import html as htmllib
 import re
 import time
 import traceback
@@ -34,6 +35,10 @@ BAD_FILTER_VALUES = [HUGE_ID, "\x00"]
 LIST_PARAMS = {"q", "o", "p", "e", "all", "_popup", "_to_field", "_changelist_filters", "_facets"}
 DATE_LIKE = re.compile(r"date|_at\b|_at__|__gte|__lte|^\d{4}-\d{2}-\d{2}$")
 NEVER = re.compile(r"/logout/")
+# How a time must never read on a page: raw ("2026-11-29 07:10:00+01:00") or on a 12-hour clock ("4:20 p.m.").
+# A clock time starts a word: a record locator such as 3M74PM is not "4 PM".
+RAW_DATETIME = re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d")
+TWELVE_HOUR = re.compile(r"\b\d{1,2}(?::\d\d)?\s?[ap]\.?m\b|\bmidnight\b|\bnoon\b", re.IGNORECASE)
 # Per-role figures of the last crawl, for the terminal summary (tests/backoffice/conftest.py).
 SUMMARY = []
 
@@ -49,6 +54,7 @@ class Visit:
     location: str = ""
     error: str = ""
     seconds: float = 0.0
+    unreadable_time: str = ""  # a raw or 12-hour time the page shows, with the words around it
 
 
 @dataclass
@@ -104,6 +110,21 @@ def parse(html):
     parser = PageParser()
     parser.feed(html)
     return parser.page
+
+
+def visible_text(html):
+    """What a person reads on the page: its text (options of a select included), no markup, scripts or styles."""
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S | re.I)
+    return " ".join(htmllib.unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+def unreadable_time(html):
+    """The first raw or 12-hour time the page shows, with a little of its context; "" when there is none."""
+    text = visible_text(html)
+    for pattern in (RAW_DATETIME, TWELVE_HOUR):
+        if found := pattern.search(text):
+            return text[max(found.start() - 60, 0) : found.end() + 20]
+    return ""
 
 
 def url_name(url):
@@ -164,7 +185,9 @@ class Crawler:
         self.visits.append(visit)
         content_type = response.get("Content-Type", "")
         if response.status_code == 200 and content_type.startswith("text/html"):
-            return visit, parse(body.decode(response.charset or "utf-8", "replace"))
+            html = body.decode(response.charset or "utf-8", "replace")
+            visit.unreadable_time = unreadable_time(html)
+            return visit, parse(html)
         return visit, None
 
     # -- the crawl --------------------------------------------------------------------------------

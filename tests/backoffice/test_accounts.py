@@ -142,3 +142,17 @@ def test_changing_ones_own_password_asks_nothing_more(role_users):
     )
     assert not PasswordToChange.objects.exists()
     assert client.get(reverse("admin:index")).status_code == 200
+
+
+@pytest.mark.parametrize("usable", ["false", "x" * 300, "\u202e😀"])
+def test_the_password_page_sets_a_password_and_nothing_else_whatever_is_sent_back(role_users, usable):
+    """The page draws the two password fields only. Django's form also takes `usable_password`: sent back as
+    "false" it removed the user's password (a choice the page does not offer), and any other value came back
+    as an error on no field the page draws (issue 11, found by tests/backoffice/test_hostile_posts.py)."""
+    admin_user, agent = role_users[ADMIN], role_users[FINANCE]
+    url = reverse("admin:auth_user_password_change", args=[agent.pk])
+    response = client_of(admin_user).post(url, {"password1": "", "password2": "", "usable_password": usable})
+    assert response.status_code == 200
+    assert "This field is required." in text(response)
+    agent.refresh_from_db()
+    assert agent.has_usable_password() and agent.check_password("pw-for-tests-only")

@@ -121,3 +121,51 @@ def test_a_page_of_search_results_that_is_not_one_is_not_found(page, role_users,
     client.force_login(role_users[ADMIN])
     assert client.get(reverse("admin:search") + f"?s=cdg&page={page}").status_code == 404
     assert client.get(reverse("admin:search") + "?s=cdg&page=1").status_code == 200
+
+
+@pytest.mark.parametrize("selected", ["abc", "", HUGE, "\x00", "-1"])
+@pytest.mark.parametrize(
+    "model, action",
+    [("fleet.city", "delete_selected"), ("axes.accessattempt", "lift_lock"), ("sales.fareclass", "delete_selected")],
+)
+def test_a_bulk_action_on_a_selection_that_names_no_record_says_so_and_does_nothing(
+    admin_role_user, client, model, action, selected
+):
+    """A tampered `_selected_action` (text for a number, past the column's range, an id of nothing) was a
+    server error (ValueError, OverflowError) or a confirmation page for nothing."""
+    from django.apps import apps
+
+    from fleet.models import City
+
+    City.objects.create(code="PAR", name="Paris", country="FR")
+    app_label, model_name = model.split(".")
+    before = apps.get_model(app_label, model_name).objects.count()
+    client.force_login(admin_role_user)
+    url = reverse(f"admin:{app_label}_{model_name}_changelist")
+    response = client.post(url, {"action": action, "_selected_action": [selected], "index": "0"}, follow=True)
+    assert response.status_code == 200
+    assert "None of the selected records exists" in response.content.decode()
+    assert apps.get_model(app_label, model_name).objects.count() == before
+
+
+def test_a_bulk_action_the_role_does_not_have_says_so_and_does_nothing(role_users, client):
+    """Counter staff have no action on the refunds list: posting one showed the list again, saying nothing."""
+    from refunds import services as refunds
+    from refunds.models import Refund
+
+    booking = services.book(
+        segments=[services.SegmentRequest(FareBucketFactory(flight=FlightFactory()).flight_id, "Y")],
+        passengers=adults(1),
+        agent=role_users[COUNTER_STAFF],
+        **CONTACT,
+    )
+    services.take_payment(booking=booking, amount=booking.total_amount, method="cash", agent=role_users[COUNTER_STAFF])
+    [ticket] = services.issue_tickets(booking=booking, agent=role_users[COUNTER_STAFF])
+    refund = refunds.request_refund(ticket=ticket, requested_by=role_users[COUNTER_STAFF])
+    client.force_login(role_users[COUNTER_STAFF])
+    url = reverse("admin:refunds_refund_changelist")
+    data = {"action": "approve_selected", "_selected_action": [refund.pk], "index": "0", "confirm": "1"}
+    page = client.post(url, data, follow=True)
+    assert "No action selected." in page.content.decode()
+    refund.refresh_from_db()
+    assert refund.status == Refund.Status.REQUESTED

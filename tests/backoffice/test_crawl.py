@@ -444,6 +444,15 @@ def test_no_page_is_a_server_error(crawl):
     assert not errors, report(errors)
 
 
+def test_no_page_shows_a_raw_or_12_hour_time(crawl):
+    """Times read on a 24-hour clock everywhere, never as `2026-11-29 07:10:00+01:00` nor "4:20 p.m."."""
+    shown = {}
+    for visit in crawl:
+        if visit.unreadable_time:
+            shown.setdefault(visit.url_name, f"{visit.role} {visit.url[:120]!r}: …{visit.unreadable_time}…")
+    assert not shown, report(list(shown.values()))
+
+
 def test_each_role_is_let_in_or_turned_away_as_the_matrix_says(crawl):
     wrong = []
     for visit in crawl:

@@ -142,6 +142,29 @@ def test_every_attempt_is_logged(client, agent):
     assert not AccessAttempt.objects.exists()  # the success reset the count
 
 
+def test_each_log_in_record_is_named_by_who_from_where_and_a_readable_time(client, agent, role_users, settings):
+    """A lockout's or a log-in's page, history and deletion are titled in words, not `2026-11-27 10:25:39+00:00`."""
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        log_in(client, agent.username, "wrong")
+    AccessLog.objects.create(username=agent.username, ip_address="203.0.113.7", user_agent="", path_info="/")
+    client.force_login(role_users[ADMIN])
+    raw = re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d")
+    for record in (
+        AccessAttempt.objects.get(username=agent.username),
+        AccessFailureLog.objects.filter(username=agent.username).last(),
+        AccessLog.objects.get(username=agent.username),
+    ):
+        when = timezone.localtime(record.attempt_time)
+        assert agent.username in str(record) and "203.0.113.7" in str(record), str(record)
+        assert f"{when:%b %Y}, {when:%H:%M} {when:%Z}" in str(record) and not raw.search(str(record)), str(record)
+        info = record._meta.app_label, record._meta.model_name
+        for view in ("change", "history", "delete"):
+            page = text(client.get(reverse(f"admin:{info[0]}_{info[1]}_{view}", args=[record.pk])))
+            shown = re.sub(r"<(script|style)\b.*?</\1>|<[^>]+>", " ", page, flags=re.S)
+            assert not raw.search(shown), (view, raw.search(shown).group())
+    assert "locked out" in str(AccessFailureLog.objects.filter(username=agent.username).last())
+
+
 def test_the_password_is_never_stored(client, agent):
     log_in(client, agent.username, "wrong-secret-typed")
     assert "wrong-secret-typed" not in AccessAttempt.objects.get().post_data

@@ -34,6 +34,10 @@ def visible_text(response):
     return " ".join(html.split())
 
 
+# A clock time not followed by its zone's abbreviation (CET, GMT) or offset (+04).
+WITHOUT_ZONE = re.compile(r"\b\d\d:\d\d\b(?!\s*(?:[A-Z]{3,5}\b|[+-]\d\d))")
+
+
 def assert_readable_times(text):
     assert not RAW_DATETIME.search(text), RAW_DATETIME.search(text).group()
     assert not TWELVE_HOUR.search(text), TWELVE_HOUR.search(text).group()
@@ -81,6 +85,21 @@ def test_lists_read_a_24_hour_clock(trip, counter_user, client):
     assert_readable_times(bookings)
     payments = visible_text(client.get(reverse("admin:sales_payment_changelist")))
     assert_readable_times(payments)
+
+
+def test_the_booking_and_refund_pages_give_each_time_its_zone(trip, counter_user, finance_user, client):
+    """When it was booked, paid, asked for, decided: in the business zone, named as the lists name it."""
+    refund = refund_services.request_refund(ticket=trip["ticket"], requested_by=counter_user)
+    refund_services.reject_refund(refund=refund, approver=finance_user, reason="No receipt")
+    client.force_login(counter_user)
+    booking = visible_text(client.get(reverse("admin:sales_booking_change", args=[trip["booking"].pk])))
+    booked = timezone.localtime(Booking.objects.get(pk=trip["booking"].pk).created_at)
+    assert f"{booked.day} {booked:%b %Y}, 16:20 {booked:%Z}" in booking  # as the bookings list shows it
+    client.force_login(finance_user)
+    refund_page = visible_text(client.get(reverse("admin:refunds_refund_change", args=[refund.pk])))
+    for text in (booking, refund_page):
+        assert_readable_times(text)
+        assert not WITHOUT_ZONE.search(text), text[max(WITHOUT_ZONE.search(text).start() - 60, 0) :][:100]
 
 
 def test_tickets_and_refunds_lists_show_the_departure_in_the_origins_zone(trip, counter_user, finance_user, client):

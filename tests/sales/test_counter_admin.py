@@ -199,6 +199,18 @@ def test_a_malformed_name_is_shown_on_the_passenger_field_and_nothing_is_written
     assert not Booking.objects.exists()
 
 
+@pytest.mark.parametrize("tampered", ["", "XYZ", "\x00"])
+def test_a_tampered_passenger_type_is_said_on_the_page_and_nothing_is_written(network, counter_user, tampered):
+    """The passenger type is a hidden field: its error was on no field the page draws, so the page came back
+    with no word of what was wrong (issue 11, found by tests/backoffice/test_hostile_posts.py)."""
+    _, flights = network
+    client = csrf_client(counter_user)
+    response = post_with_csrf(client, NEW, booking_form(flights[0], **{"pax-0-passenger_type": tampered}))
+    assert response.status_code == 200
+    assert "The passengers do not match the search: start again from the search." in response.content.decode()
+    assert not Booking.objects.exists()
+
+
 def test_a_sold_out_fare_is_explained_in_a_banner_at_the_top_and_nothing_is_written(network, counter_user):
     _, flights = network
     client = csrf_client(counter_user)
@@ -417,3 +429,13 @@ def test_typed_urls_and_fields_never_cause_a_server_error(network, counter_user,
     client.force_login(admin_role_user)
     for action in ("manifest-pdf", "manifest-csv", "cancel-flight"):
         assert client.get(f"/admin/fleet/flight/abc/{action}/").status_code == 404
+
+
+@pytest.mark.parametrize("step", ["", "fly", "\x00", "depart "])
+def test_a_departure_step_that_is_none_of_the_pages_says_so(network, counter_user, client, step):
+    """The departure page's step sent back as something else went back to the page with no word (issue 11)."""
+    _, flights = network
+    client.force_login(counter_user)
+    departure = reverse("admin:fleet_flight_departure", args=[flights[0].pk])
+    page = client.post(departure, {"step": step}, follow=True)
+    assert "Choose a step of the departure: mark the flight departed, or tick the no-shows." in page.content.decode()
