@@ -146,3 +146,15 @@ def test_an_export_job_asks_the_primary_whether_its_user_may_still_have_the_file
     assert Job.objects.using("default").get(pk=job.pk).state == Job.State.DONE
     assert auth_queries("default", captured) and not auth_queries("replica", captured)
     assert ticket_queries("replica", captured)
+
+
+@pytest.mark.parametrize("part", ["changelist", "listing"])
+def test_a_report_page_reads_nothing_but_who_may_see_it_on_the_primary(reads_replica, sold, agents, client, part):
+    # The page is drawn while reads go to the replica too: its form's choices (fare classes...) as well.
+    client.force_login(agents["fay"])
+    captured = capture()
+    page = run(captured, lambda: client.get(report_url("sales", part, date_from=DAY, date_to=DAY)))
+    assert page.status_code == 200
+    on_primary = [sql for sql in (q["sql"] for q in captured["default"].captured_queries) if '"auth_' not in sql]
+    assert [sql for sql in on_primary if '"django_session"' not in sql] == []
+    assert any('"sales_fareclass"' in query["sql"] for query in captured["replica"].captured_queries)
