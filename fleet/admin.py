@@ -475,7 +475,7 @@ class ScheduleLineAdmin(ImportMixin, HistoryModelAdmin):
         upload.seek(0)
         try:
             parsed = schedule.read_file(data, name=upload.name)
-        except schedule.ScheduleFileError:
+        except Exception:  # noqa: BLE001 - a file that cannot be read: the usual way says what is wrong with it
             return None
         if len(parsed.lines) + len(parsed.errors) <= settings.SCHEDULE_UPLOAD_MAX_LINES:
             return None
