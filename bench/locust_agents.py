@@ -4,11 +4,12 @@ Run by bench/two_servers.py (`locust -f bench/locust_agents.py --headless ...`),
 the two servers and passes them here in the environment:
 
     BENCH_SERVERS   the servers' base addresses, comma-separated (loopback only): agent n uses server n mod count
-    BENCH_USERS     a JSON file: {"counter": [[username, password], ...], "finance": [...]}
+    BENCH_USERS     a JSON file: {"counter": [[username, password, {cookie: value}], ...], "finance": [...]}
     BENCH_ROUTES    a JSON file: [[origin, destination, date], ...] to search
     BENCH_OUTCOMES  where to write, at the end, the refusals and other outcomes that are not failures
 
-Each agent logs in once, with a user of its own, and keeps its session. A counter agent then loops: search
+Each agent has a user of its own, logged in once before the run (the cookies in BENCH_USERS, the session made on
+the other server: sessions live in the database), and keeps that session. A counter agent then loops: search
 flights, open the booking form of one of the first fares with seats left, book (hold), take the payment, issue
 the tickets, open the booking page and, for one booking in three, quote the refund and request it (so Finance
 has work). A Finance agent opens the refunds waiting for approval, and approves one. Between two pages an
@@ -30,6 +31,7 @@ from urllib.parse import urlencode, urlsplit
 
 from locust import between, events, task
 from locust.contrib.fasthttp import FastHttpUser
+from requests.cookies import create_cookie
 
 SERVERS = [s for s in os.environ.get("BENCH_SERVERS", "").split(",") if s]
 for _server in SERVERS:
@@ -37,7 +39,7 @@ for _server in SERVERS:
         raise SystemExit(f"Loopback only: {_server}")
 USERS = json.loads(open(os.environ["BENCH_USERS"]).read()) if os.environ.get("BENCH_USERS") else {}
 ROUTES = json.loads(open(os.environ["BENCH_ROUTES"]).read()) if os.environ.get("BENCH_ROUTES") else []
-THINK = [float(x) for x in os.environ.get("BENCH_THINK", "1,4").split(",")]
+THINK = [float(x) for x in os.environ.get("BENCH_THINK", "3,10").split(",")]
 
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 OFFER = re.compile(r'name="segment_out" value="(\d+:[A-Z])" >')
@@ -137,8 +139,14 @@ class Agent(FastHttpUser):
         return self.logged_in
 
     def on_start(self):
-        # Each agent logs in once and keeps its session; it logs in again only if the session was lost.
-        self.log_in()
+        # Each agent logged in once before the run (two_servers.py) and keeps that session; without one, or if
+        # the session is lost, it logs in here.
+        if self.cookies:
+            for name, value in self.cookies.items():
+                self.client.cookiejar.set_cookie(create_cookie(name, value, domain=urlsplit(self.host).hostname))
+            self.logged_in = True
+        else:
+            self.log_in()
 
 
 class CounterAgent(Agent):
@@ -147,7 +155,8 @@ class CounterAgent(Agent):
     def __init__(self, environment):
         super().__init__(environment)
         counter = USERS["counter"]
-        self.username, self.password = counter[next(_counter_numbers) % len(counter)]
+        self.username, self.password, *session = counter[next(_counter_numbers) % len(counter)]
+        self.cookies = session[0] if session else {}
 
     @task
     def sell(self):
@@ -238,7 +247,8 @@ class FinanceAgent(Agent):
     def __init__(self, environment):
         super().__init__(environment)
         finance = USERS["finance"]
-        self.username, self.password = finance[next(_finance_numbers) % len(finance)]
+        self.username, self.password, *session = finance[next(_finance_numbers) % len(finance)]
+        self.cookies = session[0] if session else {}
 
     @task
     def approve(self):
