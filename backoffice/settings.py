@@ -156,7 +156,11 @@ MIDDLEWARE = [
 # django-import-export keeps an upload between preview and confirmation; ours is named by a
 # signed token bound to the uploader (backoffice/uploads.py), in a directory of our own.
 IMPORT_EXPORT_TMP_STORAGE_CLASS = "backoffice.uploads.SignedUserUploadStorage"
+# Kept through STORAGES["uploads"] (below): UPLOAD_DIR by default. Several app servers share one storage (the
+# preview and its confirmation may reach different servers): UPLOAD_DIR on a shared file system, or another storage
+# class (UPLOAD_STORAGE, a dotted path: an object store's, configured in its own settings); docs/scaling.md.
 UPLOAD_DIR = os.environ.get("UPLOAD_DIR") or str(VAR_DIR / "uploads")
+UPLOAD_STORAGE = os.environ.get("UPLOAD_STORAGE") or "backoffice.uploads.UploadDirStorage"
 UPLOAD_MAX_AGE_HOURS = int(os.environ.get("UPLOAD_MAX_AGE_HOURS", "24"))
 # The most schedule lines (legs) an upload in the admin may hold: its preview and its import each finish well
 # inside a request (bench/schedule_import.py: 10,000 legs, 150,000 flights, 28 s). A larger file is imported
@@ -271,7 +275,13 @@ STORAGES = {
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
+    # Schedule uploads waiting for their confirmation (backoffice/uploads.py).
+    "uploads": {"BACKEND": UPLOAD_STORAGE},
 }
+# Nothing is cached in a process between requests (docs/scaling.md): the one user of Django's cache is unfold's
+# sidebar search, which kept each user's results for 5 minutes in the process that answered, so a role taken away
+# still showed its pages there, and each server had its own. The search is a filter over the user's own menu.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
 
 # History is an audit trail: restoring an old version would bypass the services' rules
 # (the version page also refuses POST: backoffice/admin_base.py).

@@ -1,7 +1,7 @@
 """Two app servers under load (issue 12): 50 agents for two minutes over two gunicorn servers, one database.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \\
-        .venv/bin/python bench/two_servers.py [--agents 50] [--duration 120] [--spawn-rate 5] [--think 1,4]
+        .venv/bin/python bench/two_servers.py [--agents 50] [--duration 120] [--spawn-rate 5] [--think 3,10]
         [--workers N] [--database bench_two_servers] [--redis redis://127.0.0.1:6379/13] [--keep]
 
 DATABASE_URL names only the PostgreSQL server: the run makes its own database there (--database, dropped at the
