@@ -45,7 +45,8 @@ TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 OFFER = re.compile(r'name="segment_out" value="(\d+:[A-Z])" >')
 AMOUNT = re.compile(r'name="amount" value="([0-9.]+)"')
 REFUND_LINK = re.compile(r"/admin/refunds/refund/(\d+)/change/")
-REFUSAL = re.compile(r"([^.]*(?:sold out|seats? left|no longer|closed|not enough|try again)[^.]*\.)", re.I)
+# The booking page's banner for a refusal about no one field (a fare sold out since the search).
+REFUSAL = re.compile(r'id="booking-refusal"[^>]*>(.*?)</div>', re.S)
 ERRORS = re.compile(r'class="errorlist[^"]*"[^>]*>\s*<li>([^<]+)', re.S)
 
 outcomes = Counter()
@@ -117,9 +118,8 @@ class Agent(FastHttpUser):
             return response
         if status == 200 and expect == 302:
             # The form again, with what the page says was wrong: a refusal, not a failure.
-            words = " ".join(re.sub(r"<[^>]+>", " ", text).split())
-            said = ERRORS.search(text) or REFUSAL.search(words)
-            reason = " ".join(said[1].split())[:100] if said else "the form again"
+            said = REFUSAL.search(text) or ERRORS.search(text)
+            reason = " ".join(re.sub(r"<[^>]+>", " ", said[1]).split())[:100] if said else "the form again"
             outcomes[f"{name}: refused: {reason}"] += 1
             response.success()
             return None
