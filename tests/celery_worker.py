@@ -49,7 +49,8 @@ def worker(settings, tmp_path):
         },
     }
     env = {
-        **os.environ,
+        # Not the suite's replica alias (tests/pytest_env.py): the worker reads the test database only.
+        **{key: value for key, value in os.environ.items() if not key.startswith("REPLICA_")},
         "DATABASE_URL": database_url(),
         "CELERY_BROKER_URL": REDIS_URL,
         "CELERY_QUEUE": queue,
