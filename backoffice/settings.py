@@ -156,13 +156,17 @@ MIDDLEWARE = [
 # django-import-export keeps an upload between preview and confirmation; ours is named by a
 # signed token bound to the uploader (backoffice/uploads.py), in a directory of our own.
 IMPORT_EXPORT_TMP_STORAGE_CLASS = "backoffice.uploads.SignedUserUploadStorage"
+# Kept through STORAGES["uploads"] (below): UPLOAD_DIR by default. Several app servers share one storage (the
+# preview and its confirmation may reach different servers): UPLOAD_DIR on a shared file system, or another storage
+# class (UPLOAD_STORAGE, a dotted path: an object store's, configured in its own settings); docs/scaling.md.
 UPLOAD_DIR = os.environ.get("UPLOAD_DIR") or str(VAR_DIR / "uploads")
+UPLOAD_STORAGE = os.environ.get("UPLOAD_STORAGE") or "backoffice.uploads.UploadDirStorage"
 # Finished jobs' files (backoffice/jobs.py), STORAGES["jobs"].
 JOB_FILES_DIR = os.environ.get("JOB_FILES_DIR") or str(VAR_DIR / "job-files")
 UPLOAD_MAX_AGE_HOURS = int(os.environ.get("UPLOAD_MAX_AGE_HOURS", "24"))
 # The most schedule lines (legs) an upload in the admin may hold: its preview and its import each finish well
 # inside a request (bench/schedule_import.py: 10,000 legs, 150,000 flights, 28 s). A larger file is imported
-# with `manage.py import_schedule`, which has no such limit.
+# by a job (fleet/jobs.py), or with `manage.py import_schedule`; neither has such a limit.
 SCHEDULE_UPLOAD_MAX_LINES = int(os.environ.get("SCHEDULE_UPLOAD_MAX_LINES", "2000"))
 
 # --- Login throttling (django-axes) -------------------------------------------------
@@ -287,7 +291,13 @@ STORAGES = {
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
+    # Schedule uploads waiting for their confirmation (backoffice/uploads.py).
+    "uploads": {"BACKEND": UPLOAD_STORAGE},
 }
+# Nothing is cached in a process between requests (docs/scaling.md): the one user of Django's cache is unfold's
+# sidebar search, which kept each user's results for 5 minutes in the process that answered, so a role taken away
+# still showed its pages there, and each server had its own. The search is a filter over the user's own menu.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
 
 # --- Background jobs (Celery) ------------------------------------------------
 # With a broker (Redis in production: redis://host:6379/0) jobs go to `celery -A backoffice worker`

@@ -475,7 +475,7 @@ class ScheduleLineAdmin(ImportMixin, HistoryModelAdmin):
         upload.seek(0)
         try:
             parsed = schedule.read_file(data, name=upload.name)
-        except schedule.ScheduleFileError:
+        except Exception:  # noqa: BLE001 - a file that cannot be read: the usual way says what is wrong with it
             return None
         if len(parsed.lines) + len(parsed.errors) <= settings.SCHEDULE_UPLOAD_MAX_LINES:
             return None
@@ -494,8 +494,13 @@ class ScheduleLineAdmin(ImportMixin, HistoryModelAdmin):
     def process_import(self, request, **kwargs):
         # A second click on "Confirm" finds no uploaded file, and a name that is not this user's
         # upload finds none either: say so.
-        chosen = request.POST.get("format", "")
-        typed_in = not (chosen.isascii() and chosen.isdigit() and int(chosen) < len(self.get_import_formats()))
+        def an_index(value, among):
+            return value.isascii() and value.isdigit() and int(value) < len(among)
+
+        typed_in = not an_index(request.POST.get("format", ""), self.get_import_formats())
+        # The import among ours (there is one): import-export picks it by this index, unchecked.
+        resource = request.POST.get("resource", "")
+        typed_in = typed_in or not (resource == "" or an_index(resource, self.get_import_resource_classes(request)))
         if request.method == "POST" and self.has_import_permission(request):
             # A hidden field sent back empty or mangled would come back as an error on no field the page draws.
             typed_in = typed_in or not self.create_confirm_form(request).is_valid()

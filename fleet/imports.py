@@ -82,6 +82,9 @@ class ScheduleImportForm(ImportForm):
         self.fields["format"] = forms.CharField(required=False, widget=forms.HiddenInput)
         self.fields["import_file"].label = _("Schedule file")
         self.fields["import_file"].help_text = _("IATA SSIM, CSV or XLSX: the format is read from the file.")
+        # Hidden, with one choice: any other value was not typed on this page.
+        changed = _("This upload form was changed: open the import page again and upload the file.")
+        self.fields["resource"].error_messages.update(required=changed, invalid_choice=changed)
 
     @property
     def media(self):

@@ -49,7 +49,8 @@ def worker(settings, tmp_path):
         },
     }
     env = {
-        **os.environ,
+        # Not the suite's replica alias (tests/pytest_env.py): the worker reads the test database only.
+        **{key: value for key, value in os.environ.items() if not key.startswith("REPLICA_")},
         "DATABASE_URL": database_url(),
         "CELERY_BROKER_URL": REDIS_URL,
         "CELERY_QUEUE": queue,
@@ -68,11 +69,13 @@ def worker(settings, tmp_path):
     sending = {"broker_url": REDIS_URL, "task_always_eager": False, "task_default_queue": queue}
     saved = {key: celery_app.conf[key] for key in sending}
     celery_app.conf.update(sending)
+    fresh_connections()
     try:
         wait_for(lambda: "ready." in (tmp_path / "worker.log").read_text(), 60, "the worker to start", log)
         yield process, log
     finally:
         celery_app.conf.update(saved)
+        fresh_connections()
         process.terminate()
         try:
             process.wait(20)
@@ -81,6 +84,13 @@ def worker(settings, tmp_path):
             process.wait()
         redis.Redis.from_url(REDIS_URL).delete(queue)
         log.close()
+
+
+def fresh_connections():
+    """Forget the broker connections and queues the app set up under its earlier settings (eager, the default
+    queue): the next task is sent with the settings in force."""
+    celery_app.close()
+    celery_app.__dict__.pop("amqp", None)
 
 
 def wait_for(condition, seconds, what, log=None):

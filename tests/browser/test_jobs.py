@@ -35,7 +35,9 @@ def with_broker(live_server_url, tmp_path):
     if not redis_answers():
         pytest.skip(f"no Redis at {REDIS_URL}")
     queue = f"browser-{uuid.uuid4().hex[:12]}"
-    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "DEBUG")}
+    env = {
+        key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REPLICA_DATABASE_URL", "DEBUG")
+    }
     env.update(
         BACKOFFICE_VAR_DIR=str(DEMO["var_dir"]),
         SECRET_KEY="browser-jobs-not-secret",

@@ -133,20 +133,28 @@ def test_a_large_schedule_with_a_refused_line_imports_nothing_and_the_job_says_w
 def test_a_full_disk_while_storing_an_upload_leaves_nothing_and_says_so(admin_role_user, monkeypatch):
     import errno
 
+    from django.core.files.base import ContentFile
+
     from backoffice import uploads
 
-    def half_then_full(path, data):
-        path.write_bytes(data[: len(data) // 2])
+    def half_then_full(storage, name, data):
+        storage.save(name, ContentFile(data[: len(data) // 2]))
         raise OSError(errno.ENOSPC, "No space left on device")
+
+    def waiting():
+        try:
+            return set(uploads.upload_storage().listdir("")[1])
+        except FileNotFoundError:
+            return set()
 
     monkeypatch.setattr(uploads, "write_file", half_then_full)
     client = Client(enforce_csrf_checks=True)
     client.force_login(admin_role_user)
-    kept = set(uploads.upload_dir().iterdir())
+    kept = waiting()
     refused = upload(client, "s.csv", csv(LINE).encode())
     assert refused.status_code == 302
     assert "could not store this upload (its disk may be full): nothing was imported" in page_text(
         client.get(refused["Location"])
     )
-    assert set(uploads.upload_dir().iterdir()) == kept  # no half file left to be read as the upload
+    assert waiting() == kept  # no half file left to be read as the upload
     assert not Flight.objects.exists()
