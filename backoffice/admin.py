@@ -17,7 +17,7 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import action
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
-from backoffice import accounts
+from backoffice import accounts, job_admin  # noqa: F401  (job_admin: each person's jobs)
 from backoffice.admin_base import CheckedHistoryViewMixin
 from backoffice.admin_filters import DateRangeFilter
 from backoffice.admin_widgets import CheckedActionSelection, CheckedAutocompleteFields

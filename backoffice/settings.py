@@ -156,11 +156,17 @@ MIDDLEWARE = [
 # django-import-export keeps an upload between preview and confirmation; ours is named by a
 # signed token bound to the uploader (backoffice/uploads.py), in a directory of our own.
 IMPORT_EXPORT_TMP_STORAGE_CLASS = "backoffice.uploads.SignedUserUploadStorage"
+# Kept through STORAGES["uploads"] (below): UPLOAD_DIR by default. Several app servers share one storage (the
+# preview and its confirmation may reach different servers): UPLOAD_DIR on a shared file system, or another storage
+# class (UPLOAD_STORAGE, a dotted path: an object store's, configured in its own settings); docs/scaling.md.
 UPLOAD_DIR = os.environ.get("UPLOAD_DIR") or str(VAR_DIR / "uploads")
+UPLOAD_STORAGE = os.environ.get("UPLOAD_STORAGE") or "backoffice.uploads.UploadDirStorage"
+# Finished jobs' files (backoffice/jobs.py), STORAGES["jobs"].
+JOB_FILES_DIR = os.environ.get("JOB_FILES_DIR") or str(VAR_DIR / "job-files")
 UPLOAD_MAX_AGE_HOURS = int(os.environ.get("UPLOAD_MAX_AGE_HOURS", "24"))
 # The most schedule lines (legs) an upload in the admin may hold: its preview and its import each finish well
 # inside a request (bench/schedule_import.py: 10,000 legs, 150,000 flights, 28 s). A larger file is imported
-# with `manage.py import_schedule`, which has no such limit.
+# by a job (fleet/jobs.py), or with `manage.py import_schedule`; neither has such a limit.
 SCHEDULE_UPLOAD_MAX_LINES = int(os.environ.get("SCHEDULE_UPLOAD_MAX_LINES", "2000"))
 
 # --- Login throttling (django-axes) -------------------------------------------------
@@ -219,6 +225,13 @@ if DATABASE_URL:
         if STATEMENT_TIMEOUT_SECONDS:
             options += f" -c statement_timeout={STATEMENT_TIMEOUT_SECONDS * 1000}"
         DATABASES["default"].setdefault("OPTIONS", {})["options"] = options
+    # Reports, their files and the dashboards read from a streaming replica (backoffice/replica.py).
+    REPLICA_DATABASE_URL = os.environ.get("REPLICA_DATABASE_URL", "")
+    if REPLICA_DATABASE_URL:
+        DATABASES["replica"] = dj_database_url.parse(REPLICA_DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+        DATABASES["replica"]["OPTIONS"] = dict(DATABASES["default"].get("OPTIONS", {}))
+        # Tests: the replica is the test database itself (Django's test mirror).
+        DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -244,6 +257,11 @@ else:
     SILENCED_SYSTEM_CHECKS = ["models.W040"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+DATABASE_ROUTERS = ["backoffice.replica.ReplicaRouter"]
+if os.environ.get("REPLICA_DATABASE_URL") and not DATABASE_URL:
+    raise ImproperlyConfigured("REPLICA_DATABASE_URL needs DATABASE_URL: a replica of the PostgreSQL primary.")
+# With a replica configured, reports read from it (off only for tests that need their own transaction's rows).
+REPLICA_READS = env_bool("REPLICA_READS", True)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -264,6 +282,8 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Finished jobs' files, downloaded through the job page only (never served as static files).
+    "jobs": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": JOB_FILES_DIR}},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -271,7 +291,44 @@ STORAGES = {
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
+    # Schedule uploads waiting for their confirmation (backoffice/uploads.py).
+    "uploads": {"BACKEND": UPLOAD_STORAGE},
 }
+# Nothing is cached in a process between requests (docs/scaling.md): the one user of Django's cache is unfold's
+# sidebar search, which kept each user's results for 5 minutes in the process that answered, so a role taken away
+# still showed its pages there, and each server had its own. The search is a filter over the user's own menu.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+
+# --- Background jobs (Celery) ------------------------------------------------
+# With a broker (Redis in production: redis://host:6379/0) jobs go to `celery -A backoffice worker`
+# and hold expiry runs every minute under `celery -A backoffice beat`. Without one (the embedded
+# demo) a job runs in the process that starts it, before the page answers.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_IGNORE_RESULT = True
+# A task is taken off the queue only once it has run: a worker killed half-way gives it back.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Jobs one worker runs at once; by default the machine's CPUs.
+CELERY_WORKER_CONCURRENCY = int(os.environ["CELERY_CONCURRENCY"]) if os.environ.get("CELERY_CONCURRENCY") else None
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "backoffice")
+# Redis gives an unacknowledged task back after this long when its worker vanished without a word.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE = {
+    "expire-holds": {"task": "sales.expire_holds", "schedule": 60.0},
+    "expire-job-files": {"task": "backoffice.expire_job_files", "schedule": 3600.0},
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Job files (exports) are kept this many days, then deleted; the job then says its file expired.
+JOB_FILES_KEEP_DAYS = int(os.environ.get("JOB_FILES_KEEP_DAYS", "7"))
+# A flight with more live tickets than this is cancelled by a job (refunds/jobs.py), not while the Admin waits.
+FLIGHT_CANCEL_BACKGROUND_TICKETS = int(os.environ.get("FLIGHT_CANCEL_BACKGROUND_TICKETS", "300"))
+# How often a running job writes how far it is.
+JOB_PROGRESS_SECONDS = float(os.environ.get("JOB_PROGRESS_SECONDS", "0.5"))
 
 # History is an audit trail: restoring an old version would bypass the services' rules
 # (the version page also refuses POST: backoffice/admin_base.py).
@@ -488,6 +545,17 @@ UNFOLD = {
                         "icon": "airline_seat_recline_normal",
                         "link": reverse_lazy("admin:reporting_loadfactorreport_changelist"),
                         "permission": _can("reporting.view_loadfactorreport"),
+                    },
+                ],
+            },
+            {
+                "title": _("Background work"),
+                "items": [
+                    {
+                        "title": _("My jobs"),
+                        "icon": "hourglass_top",
+                        "link": reverse_lazy("admin:backoffice_job_changelist"),
+                        "permission": lambda request: request.user.is_active and request.user.is_staff,
                     },
                 ],
             },

@@ -223,9 +223,7 @@ def main():
             generate(args.scale)
         made = clients()
         print(f"load average before: {load_average()}")
-        print(
-            f"{'list':16} {'what':28} {'median ms':>9} {'worst':>7} {'SQL ms':>7} {'queries':>7}  limit"
-        )
+        print(f"{'list':16} {'what':28} {'median ms':>9} {'worst':>7} {'SQL ms':>7} {'queries':>7}  limit")
         failures = 0
         for name, label, who, url, params, limit, on_sql in pages():
             if args.only and args.only not in name and args.only not in label:

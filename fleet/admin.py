@@ -17,7 +17,8 @@ from unfold.widgets import UnfoldAdminSplitDateTimeWidget
 from backoffice.admin_base import EstimatedCountPaginator, HistoryModelAdmin
 from backoffice.admin_filters import AutocompleteSelectFilter, DateRangeFilter
 from backoffice.uploads import UploadNotStored, UploadUnavailable, uploads_of
-from fleet import selectors, services
+from fleet import jobs as fleet_jobs
+from fleet import schedule, selectors, services
 from fleet.exceptions import FleetError
 from fleet.imports import SCHEDULE_FORMATS, ScheduleConfirmForm, ScheduleImportForm, ScheduleImportResource
 from fleet.models import AircraftType, Airport, City, Flight, ScheduleLine
@@ -431,6 +432,12 @@ class FlightAdmin(HistoryModelAdmin):
         return obj.status, obj.get_status_display()
 
 
+UPLOAD_NOT_STORED = _(
+    "The server could not store this upload (its disk may be full): nothing was imported. "
+    "Try again later, or tell the administrator."
+)
+
+
 @admin.register(ScheduleLine)
 class ScheduleLineAdmin(ImportMixin, HistoryModelAdmin):
     """The published schedule. Lines come from imports (CSV, XLSX or SSIM), which also create the flights."""
@@ -488,25 +495,56 @@ class ScheduleLineAdmin(ImportMixin, HistoryModelAdmin):
         return kwargs
 
     def import_action(self, request, **kwargs):
+        if request.method == "POST" and self.has_import_permission(request):
+            background = self.import_in_background(request)
+            if background is not None:
+                return background
         # The upload is kept under a name signed for this user (backoffice/uploads.py).
         try:
             with uploads_of(request.user):
                 return super().import_action(request, **kwargs)
         except UploadNotStored:
-            messages.error(
-                request,
-                _(
-                    "The server could not store this upload (its disk may be full): nothing was imported. "
-                    "Try again later, or tell the administrator."
-                ),
-            )
+            messages.error(request, UPLOAD_NOT_STORED)
             return redirect("admin:fleet_scheduleline_import")
+
+    def import_in_background(self, request):
+        """A schedule with more lines than can be previewed while one waits (SCHEDULE_UPLOAD_MAX_LINES) is
+        imported by a job, all or nothing (fleet/jobs.py); the Admin lands on its page. None: the upload
+        goes the usual way (preview, confirm), which also says what is wrong with a file."""
+        form = self.create_import_form(request)
+        if not form.is_valid():
+            return None
+        upload = form.cleaned_data["import_file"]
+        data = upload.read()
+        upload.seek(0)
+        try:
+            parsed = schedule.read_file(data, name=upload.name)
+        except Exception:  # noqa: BLE001 - a file that cannot be read: the usual way says what is wrong with it
+            return None
+        if len(parsed.lines) + len(parsed.errors) <= settings.SCHEDULE_UPLOAD_MAX_LINES:
+            return None
+        try:
+            job, _started = fleet_jobs.start_import(
+                data=data,
+                name=upload.name,
+                user=request.user,
+                create_aircraft_types=request.user.has_perm("fleet.add_aircrafttype"),
+            )
+        except OSError:
+            messages.error(request, UPLOAD_NOT_STORED)
+            return redirect("admin:fleet_scheduleline_import")
+        return redirect("admin:backoffice_job_change", job.pk)
 
     def process_import(self, request, **kwargs):
         # A second click on "Confirm" finds no uploaded file, and a name that is not this user's
         # upload finds none either: say so.
-        chosen = request.POST.get("format", "")
-        typed_in = not (chosen.isascii() and chosen.isdigit() and int(chosen) < len(self.get_import_formats()))
+        def an_index(value, among):
+            return value.isascii() and value.isdigit() and int(value) < len(among)
+
+        typed_in = not an_index(request.POST.get("format", ""), self.get_import_formats())
+        # The import among ours (there is one): import-export picks it by this index, unchecked.
+        resource = request.POST.get("resource", "")
+        typed_in = typed_in or not (resource == "" or an_index(resource, self.get_import_resource_classes(request)))
         if request.method == "POST" and self.has_import_permission(request):
             # A hidden field sent back empty or mangled would come back as an error on no field the page draws.
             typed_in = typed_in or not self.create_confirm_form(request).is_valid()

@@ -12,6 +12,7 @@ class FleetConfig(AppConfig):
         from django.contrib.auth.models import User
 
         from backoffice.related_history import register_related_history
+        from fleet import jobs  # noqa: F401  (the kinds of job this app does, known to the workers too)
         from fleet.models import StaffStation
         from fleet.user_admin import add_to_user_page
 

@@ -60,7 +60,8 @@ class ScheduleFormat(Format):
         dataset.parsed = schedule.READERS[self.title](data)
         legs = len(dataset.parsed.lines) + len(dataset.parsed.errors)
         if legs > settings.SCHEDULE_UPLOAD_MAX_LINES:
-            # Until imports run in the background, a schedule this large would hold a worker past its timeout.
+            # A schedule this large is imported by a job (ScheduleLineAdmin.import_in_background) before it
+            # gets here: a preview of it would hold the web worker past its timeout.
             raise schedule.ScheduleFileError(
                 f"This schedule has {legs:,} lines; an upload here may have at most "
                 f"{settings.SCHEDULE_UPLOAD_MAX_LINES:,}, which is what an import can do while you wait. Split the "
@@ -81,6 +82,9 @@ class ScheduleImportForm(ImportForm):
         self.fields["format"] = forms.CharField(required=False, widget=forms.HiddenInput)
         self.fields["import_file"].label = _("Schedule file")
         self.fields["import_file"].help_text = _("IATA SSIM, CSV or XLSX: the format is read from the file.")
+        # Hidden, with one choice: any other value was not typed on this page.
+        changed = _("This upload form was changed: open the import page again and upload the file.")
+        self.fields["resource"].error_messages.update(required=changed, invalid_choice=changed)
 
     @property
     def media(self):

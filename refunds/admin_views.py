@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from backoffice.admin_views import ConfirmedActionView
 from fleet.models import Flight
 from fleet.timezones import format_local
+from refunds import jobs as refund_jobs
 from refunds import services
 from refunds.exceptions import RefundAlreadyRequested
 from refunds.forms import RefundPaymentForm, RejectionForm
@@ -276,6 +277,17 @@ class CancelFlightView(ConfirmedActionView):
             _("This cannot be undone."),
         ]
 
+    def post(self, request, *args, **kwargs):
+        # A flight with many tickets is cancelled by a job (refunds/jobs.py): its page follows it.
+        if refund_jobs.in_background(self.flight):
+            allowed = services.can_cancel_flight(self.flight)
+            if not allowed:
+                messages.info(request, allowed.reason)
+                return HttpResponseRedirect(self.back_url())
+            job, _started = refund_jobs.start_cancellation(flight=self.flight, user=request.user)
+            return HttpResponseRedirect(reverse("admin:backoffice_job_change", args=[job.pk]))
+        return super().post(request, *args, **kwargs)
+
     def perform(self, data):
         done = services.cancel_flight(flight=self.flight, user=self.request.user)
         if done.paid_holds:
@@ -284,12 +296,4 @@ class CancelFlightView(ConfirmedActionView):
                 _("Held bookings already paid, to settle at the counter: %(locators)s.")
                 % {"locators": ", ".join(done.paid_holds)},
             )
-        return _(
-            "%(flight)s cancelled: %(refunds)s involuntary refund request(s), %(seats)s seat(s) released, "
-            "%(holds)s held booking(s) cancelled."
-        ) % {
-            "flight": done.flight,
-            "refunds": done.refunds_requested,
-            "seats": done.seats_released,
-            "holds": done.holds_cancelled,
-        }
+        return refund_jobs.cancellation_message(done)

@@ -11,7 +11,9 @@ class RefundsConfig(AppConfig):
         from backoffice import plugins
         from backoffice.related_history import register_related_history
         from fleet.models import Flight
-        from refunds import booking_admin, flight_admin
+
+        # jobs: the kinds of job this app does, known to the workers too.
+        from refunds import booking_admin, flight_admin, jobs  # noqa: F401
         from refunds.models import Refund
         from sales.models import Booking
 

@@ -22,6 +22,7 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from backoffice import replica
 from backoffice.money import with_currency
 from fleet.selectors import station_of
 from fleet.timezones import format_local_time
@@ -103,11 +104,12 @@ def dashboard(request, context):
     now = timezone.now()
     today = dashboards.business_today(now)
     builders = {"counter": counter_section, "finance": finance_section, "admin": admin_section}
-    sections = [
-        builders[key](user, today=today, now=now)
-        for key, permission in SECTION_PERMISSIONS.items()
-        if user.has_perm(permission)
-    ]
+    with replica.for_reports():  # off the primary when there is a replica (backoffice/replica.py)
+        sections = [
+            builders[key](user, today=today, now=now)
+            for key, permission in SECTION_PERMISSIONS.items()
+            if user.has_perm(permission)
+        ]
     if not sections:
         return context  # no role: the admin's own index (the apps this person may open)
     context.update(

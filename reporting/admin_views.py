@@ -6,74 +6,26 @@ page; a user who may not run a report, or asks for someone else's drawer, gets 4
 """
 
 import html
-from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import FileResponse, QueryDict, StreamingHttpResponse
+from django.http import FileResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.dateformat import format as date_format
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 from unfold.views import UnfoldModelAdminViewMixin
 
+from backoffice import replica
 from backoffice.money import grouped
-from reporting.exports import FLAVOURS, XLSX_CONTENT_TYPE, csv_stream, listing_csv_stream, xlsx_file
-from reporting.pdf import report_pdf
-from reporting.periods import Grouping
+from reporting import files
+from reporting.exports import FLAVOURS, csv_stream, listing_csv_stream
+from reporting.jobs import start_export
 from reporting.reports import COUNT, DAYS, MONEY, PERCENT, TIME, display
 
 LISTING_PAGE_SIZE = 100
 # A summary longer than this is shown a page at a time, its totals still those of the whole range; its files
 # (CSV, Excel, PDF) have every row (docs/decisions.md: a month of cash-up by day is 5,600 rows).
 SUMMARY_PAGE_SIZE = 500
-BY = {
-    Grouping.DAY: gettext_lazy("By day."),
-    Grouping.WEEK: gettext_lazy("By ISO week."),
-    Grouping.MONTH: gettext_lazy("By month."),
-}
-
-
-@dataclass(frozen=True)
-class Heading:
-    """What every report states: what it covers, in which zone, who ran it and when."""
-
-    subject: str
-    first: object
-    last: object
-    range_note: str
-    time_zone: str
-    grouping: str
-    filters: list
-    run_by: str
-    run_at: object
-
-    @property
-    def statement(self):
-        text = _("%(subject)s from %(first)s to %(last)s, %(note)s.") % {
-            "subject": self.subject,
-            "first": date_format(self.first, "D j M Y"),
-            "last": date_format(self.last, "D j M Y"),
-            "note": self.range_note,
-        }
-        if self.grouping:
-            text += " " + str(BY[self.grouping])
-        if self.filters:
-            text += " " + ", ".join(f"{label}: {value}" for label, value in self.filters) + "."
-        return text
-
-    @property
-    def signature(self):
-        return _("Run by %(who)s on %(when)s (%(zone)s).") % {
-            "who": self.run_by,
-            "when": date_format(self.run_at, "j M Y H:i T"),
-            "zone": self.time_zone,
-        }
-
-
 CELL_TEXT = {
     MONEY: grouped,
     TIME: lambda value: f"{value:%d %b %Y %H:%M}",
@@ -114,6 +66,15 @@ class ReportView(UnfoldModelAdminViewMixin, TemplateView):
     report = None
     listing = False
 
+    def dispatch(self, request, *args, **kwargs):
+        # A report reads from the replica when there is one (backoffice/replica.py), also while its page is
+        # drawn (a TemplateResponse is drawn after the view returns): the form's choices.
+        with replica.for_reports():
+            response = super().dispatch(request, *args, **kwargs)
+            if hasattr(response, "render"):
+                response.render()
+            return response
+
     def has_permission(self):
         user = self.request.user
         return self.report.permitted(user) and self.report.may_open(user, self.request.GET.get("agent"))
@@ -124,28 +85,11 @@ class ReportView(UnfoldModelAdminViewMixin, TemplateView):
 
     def get_form(self):
         if not hasattr(self, "_form"):
-            # What the query string leaves out takes the report's default (this month, by day...).
-            data = QueryDict(mutable=True)
-            data.update(self.report.form_class.defaults())
-            for key, values in self.request.GET.lists():
-                data.setlist(key, values)
-            self._form = self.report.form(data, user=self.request.user, listing=self.listing)
+            self._form = files.report_form(self.report, self.request.GET, user=self.request.user, listing=self.listing)
         return self._form
 
     def heading(self, form):
-        user = self.request.user
-        grouping = form.cleaned_data.get("grouping")
-        return Heading(
-            subject=self.report.subject,
-            first=form.cleaned_data["date_from"],
-            last=form.cleaned_data["date_to"],
-            range_note=self.report.range_note % {"zone": form.date_range.zone.key},
-            time_zone=form.date_range.zone.key,
-            grouping=grouping or "",
-            filters=form.described_filters(),
-            run_by=user.get_full_name() or user.get_username(),
-            run_at=timezone.localtime(timezone.now(), form.date_range.zone),
-        )
+        return files.heading(self.report, form, self.request.user)
 
     def url(self, part, **changes):
         """The URL of a part of this report (page, listing, export) with the same parameters, some changed."""
@@ -213,72 +157,84 @@ class ReportView(UnfoldModelAdminViewMixin, TemplateView):
 class ReportExportView(ReportView):
     """The same report as a file (`file_format` csv, xlsx or pdf); with bad parameters, the page with their messages.
 
-    A PDF or an Excel file is made while the user waits, rows read and laid out before the first byte leaves:
-    above a number of rows (REPORT_PDF_MAX_ROWS, REPORT_XLSX_MAX_ROWS) the page says so and offers the CSV,
-    which streams any number of rows, rather than hold a worker for minutes.
+    A PDF or an Excel file is made while the person waits, rows read and laid out before the first byte leaves:
+    above a number of rows (REPORT_PDF_MAX_ROWS, REPORT_XLSX_MAX_ROWS) the page says so and offers to make it in
+    the background (a job, POST to this address), or the CSV, which streams any number of rows.
     """
 
     file_format = "csv"
-
-    def row_limit(self):
-        return {"pdf": settings.REPORT_PDF_MAX_ROWS, "xlsx": settings.REPORT_XLSX_MAX_ROWS}.get(self.file_format)
 
     def too_large(self, count, limit):
         message = {
             "pdf": _(
                 "This report has %(rows)s rows: a PDF is made while you wait for at most %(limit)s. "
-                "Narrow the range or the filters, or download the CSV, which has every row."
+                "Have it made in the background, narrow the range or the filters, or download the CSV."
             ),
             "xlsx": _(
                 "This report has %(rows)s rows: an Excel file is made while you wait for at most %(limit)s. "
-                "Narrow the range or the filters, or download the CSV, which has every row."
+                "Have it made in the background, narrow the range or the filters, or download the CSV."
             ),
         }[self.file_format]
         return message % {"rows": f"{count:,}", "limit": f"{limit:,}"}
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if context.get("too_large"):
+            context["background_url"] = self.url(f"{'listing_' if self.listing else ''}{self.file_format}", page=None)
+            context["background_label"] = {
+                "pdf": _("Make the PDF in the background"),
+                "xlsx": _("Make the Excel file in the background"),
+            }[self.file_format]
+        return context
+
+    def separator(self):
+        separator = self.request.GET.get("separator") or "comma"
+        return separator if separator in FLAVOURS else None
+
     def get(self, request, *args, **kwargs):
         form = self.get_form()
-        flavour = FLAVOURS.get(request.GET.get("separator") or "comma")
-        if flavour is None:
+        separator = self.separator()
+        if separator is None:
             return self.render_to_response(
                 self.get_context_data(form_error=_("The separator is either comma or semicolon."))
             )
         if not form.is_valid():
             return self.render_to_response(self.get_context_data())
-        limit = self.row_limit()
-        if self.listing:
-            listing = self.report.listing(form)
-            columns, rows, totals = listing.columns, listing.rows(), listing.totals
-            # Counted on one table when the listing can (bench/reports.py: the joined count takes seconds).
-            count = (listing.count or listing.queryset.count)() if limit is not None else None
-        else:
-            table = self.report.summary(form)
-            columns, rows, totals = table.columns, table.rows, table.totals
-            count = len(rows)
-        if limit is not None and count > limit:
-            return self.render_to_response(self.get_context_data(too_large=self.too_large(count, limit)))
-        name = f"{self.report.slug}{'-list' if self.listing else ''}-{form.date_range.first}-{form.date_range.last}"
+        limit = files.row_limit(self.file_format)
+        rows = files.rows_of(self.report, form, listing=self.listing)
+        if limit is not None:
+            count = rows.count()
+            if count > limit:
+                return self.render_to_response(self.get_context_data(too_large=self.too_large(count, limit)))
+        name = files.file_name(self.report, form, listing=self.listing, file_format=self.file_format)
         if self.file_format == "csv":
-            stream = listing_csv_stream(listing, flavour) if self.listing else csv_stream(columns, rows, flavour)
-            response = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8")
-            response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+            flavour = FLAVOURS[separator]
+            if self.listing:
+                stream = listing_csv_stream(rows.listing, flavour)
+            else:
+                stream = csv_stream(rows.columns, rows.rows, flavour)
+            response = StreamingHttpResponse(replica.streamed(stream), content_type=files.CONTENT_TYPES["csv"])
+            response["Content-Disposition"] = f'attachment; filename="{name}"'
             return response
-        heading = self.heading(form)
-        if self.file_format == "xlsx":
-            workbook = xlsx_file(
-                title=self.title,
-                heading=[heading.statement, heading.signature],
-                columns=columns,
-                rows=rows,
-                totals=totals,
-            )
-            return FileResponse(workbook, as_attachment=True, filename=f"{name}.xlsx", content_type=XLSX_CONTENT_TYPE)
-        document = report_pdf(
-            airline=settings.AIRLINE_NAME,
-            title=self.title,
-            heading=[heading.statement, heading.signature],
-            columns=columns,
-            rows=rows,
-            totals=totals,
+        document = files.write_file(
+            self.report, form, user=request.user, listing=self.listing, file_format=self.file_format, rows=rows
         )
-        return FileResponse(document, as_attachment=True, filename=f"{name}.pdf", content_type="application/pdf")
+        return FileResponse(
+            document, as_attachment=True, filename=name, content_type=files.CONTENT_TYPES[self.file_format]
+        )
+
+    def post(self, request, *args, **kwargs):
+        """Make this file in the background: the person's job page, a new job or the one already running."""
+        form = self.get_form()
+        separator = self.separator()
+        if separator is None or not form.is_valid():
+            return self.get(request, *args, **kwargs)
+        job, _started = start_export(
+            user=request.user,
+            report=self.report,
+            form=form,
+            listing=self.listing,
+            file_format=self.file_format,
+            separator=separator,
+        )
+        return HttpResponseRedirect(reverse("admin:backoffice_job_change", args=[job.pk]))

@@ -23,7 +23,7 @@ SQLite has no COPY: there, and for a listing without `cells`, the generic path r
 import re
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import connection, connections
 
 from backoffice.csv_safety import FORMULA_TRIGGERS, safe_cell
 from reporting.periods import business_zone
@@ -130,7 +130,7 @@ def copy_statement(listing, flavour):
     (`OFFSET 0` keeps PostgreSQL from folding that level into the next, which would compute
     a cell as many times as the next level names it), then the text cells made safe.
     """
-    inner, inner_params = listing.queryset.query.get_compiler(connection=connection).as_sql()
+    inner, inner_params = listing.queryset.query.get_compiler(connection=connections[listing.queryset.db]).as_sql()
     names = ", ".join(f'"{name}"' for name in _column_names(listing.queryset.query))
     cells = [
         _cell(listing.cells[column.key], column.kind, decimal_comma=flavour.decimal_comma) for column in listing.columns
@@ -159,8 +159,10 @@ def copy_csv_stream(listing, flavour, header_line):
     """The CSV file in chunks of bytes: byte order mark and header first, before the database is asked anything."""
     yield (BOM + header_line).encode()
     # Bound here (COPY takes no server-side parameters), so that Django logs and counts it like any query.
-    statement = connection.ops.compose_sql(*copy_statement(listing, flavour))
-    with connection.cursor() as cursor, cursor.copy(statement) as copy:
+    # On the replica when reports read from one (backoffice/replica.py).
+    reading = connections[listing.queryset.db]
+    statement = reading.ops.compose_sql(*copy_statement(listing, flavour))
+    with reading.cursor() as cursor, cursor.copy(statement) as copy:
         chunk, size = [], 0
         for row in copy:
             chunk.append(row)

@@ -6,6 +6,9 @@ from django.contrib.auth.models import Group, User
 
 from backoffice.roles import ADMIN, COUNTER_STAFF, FINANCE
 
+# The `worker` fixture: a real Celery worker through Redis, for the tests that need one.
+pytest_plugins = ["tests.celery_worker"]
+
 
 def on_postgresql():
     return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
@@ -99,10 +102,16 @@ def admin_client_for(client):
 def test_settings(settings, tmp_path_factory):
     # Each test's uploads wait in a directory of its own.
     settings.UPLOAD_DIR = str(tmp_path_factory.mktemp("uploads") / "waiting")
+    # And their jobs' files (backoffice/jobs.py) a directory of their own.
+    settings.JOB_FILES_DIR = str(tmp_path_factory.mktemp("job-files"))
     # A deliberately slow password hash is a production safeguard, not something to test 100 times.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Production serves hashed names from a collectstatic manifest; tests don't run collectstatic.
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        "jobs": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": settings.JOB_FILES_DIR},
+        },
     }

@@ -13,23 +13,12 @@ from django.urls import NoReverseMatch, reverse
 from backoffice.roles import ADMIN, COUNTER_STAFF, FINANCE
 from refunds import services as refunds
 from sales import services
+from tests.backoffice.hostile import VALUES
 from tests.factories import FareBucketFactory, FlightFactory
 from tests.sales.conftest import CONTACT, adults
 
 pytestmark = pytest.mark.django_db
 
-VALUES = [
-    "",
-    "x" * 100_000,
-    "\x00",
-    "\u202e😀 مرحبا",
-    "-1",
-    "99999999999999999999",
-    "1e309",
-    "NaN",
-    "2026-02-30",
-    '=HYPERLINK("http://example.com")',
-]
 NAME = re.compile(r'<(?:input|select|textarea)[^>]*\bname="([^"]+)"')
 SKIP = {"csrfmiddlewaretoken", "_save", "_continue", "_addanother", "action", "select_across", "index"}
 

@@ -684,18 +684,31 @@ def test_schedule_uploads_and_their_confirmation_answer_hostile_files_with_a_mes
                 what=what,
                 read_only=True,
             )
-        # A good preview, then its confirmation with each hidden field tampered.
-        preview = probe.client.post(
-            IMPORT, {"resource": "0", "import_file": SimpleUploadedFile("s.csv", csv_file(LINE))}
-        )
-        initial = {k: v for k, v in preview.context["confirm_form"].initial.items() if v is not None}
-        other = Client()
-        other.force_login(world.users[COUNTER_STAFF])
+        for value in VALUES:  # the upload's own form: its resource and a format nobody picks
+            data = {"resource": value, "format": value, "import_file": SimpleUploadedFile("s.csv", csv_file(LINE))}
+            probe.send("post", IMPORT, data, what=f"upload resource={value[:12]!r}", inputs=2, read_only=True)
+
+        def preview(probe=probe):
+            page = probe.client.post(
+                IMPORT, {"resource": "0", "import_file": SimpleUploadedFile("s.csv", csv_file(LINE))}
+            )
+            return {k: v for k, v in page.context["confirm_form"].initial.items() if v is not None}
+
+        # A fresh preview for each tampered confirmation, so that each meets an upload still waiting.
         for field in ("import_file_name", "original_file_name", "format", "resource", "create_aircraft_types"):
             for value in [*VALUES, "../../../etc/passwd", "/etc/passwd"]:
-                probe.send("post", PROCESS, {**initial, field: value}, what=f"confirm {field}={value[:12]!r}")
-        probe.send("post", PROCESS, initial, what="the real confirmation")
-        probe.send("post", PROCESS, initial, what="confirmed twice")
+                probe.send("post", PROCESS, {**preview(), field: value}, what=f"confirm {field}={value[:12]!r}")
+        # Another Admin confirming this one's upload: not theirs to import.
+        second = User.objects.create_user("adele", is_staff=True)
+        second.groups.add(*world.users[ADMIN].groups.all())
+        other = Client()
+        other.force_login(second)
+        waiting = preview()
+        another = Probe(other, "another Admin")
+        probes.append(another)
+        another.send("post", PROCESS, waiting, what="another Admin's upload", may=False)
+        probe.send("post", PROCESS, waiting, what="the real confirmation")
+        probe.send("post", PROCESS, waiting, what="confirmed twice")
     report(probes, "schedule uploads")
 
 

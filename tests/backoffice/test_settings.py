@@ -30,7 +30,7 @@ print(json.dumps({
 
 
 def run_settings(tmp_path, **env):
-    base = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DEBUG"}}
+    base = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REPLICA_DATABASE_URL", "DEBUG"}}
     base.update(DJANGO_SETTINGS_MODULE="backoffice.settings", BACKOFFICE_VAR_DIR=str(tmp_path), SECRET_KEY="x")
     base.update(env)
     return subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=base, capture_output=True, text=True, timeout=60)

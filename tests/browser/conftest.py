@@ -106,7 +106,9 @@ def live_server_url(tmp_path_factory, server_log):
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
     var_dir = tmp_path_factory.mktemp("backoffice-var")
     DEMO["var_dir"] = var_dir
-    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "DEBUG")}
+    env = {
+        key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REPLICA_DATABASE_URL", "DEBUG")
+    }
     env.update(
         BACKOFFICE_VAR_DIR=str(var_dir),
         SECRET_KEY=secrets.token_urlsafe(50),

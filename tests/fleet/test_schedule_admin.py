@@ -287,3 +287,33 @@ def test_a_confirmation_with_a_hidden_field_emptied_or_mangled_says_so_and_write
     assert refused.status_code == 302
     assert "does not match an upload" in page_text(admin_client.get(refused["Location"]))
     assert not Flight.objects.exists()
+
+
+@pytest.mark.parametrize("resource", ["1", "99999999999999999999"])
+def test_a_confirmation_naming_an_import_that_does_not_exist_is_refused_and_writes_nothing(
+    aircraft,  # noqa: F811
+    admin_client,
+    resource,
+):
+    """The hidden `resource` is the index of the import among ours (there is one): any other number was a
+    server error (IndexError) (issue 11, found by tests/backoffice/test_hostile_posts.py)."""
+    data = (HEADER + "\nXB 1,1,CDG,LHR,10:00,10:20,,1234567,2027-01-04,2027-01-10,320,\n").encode()
+    refused = confirm(admin_client, upload(admin_client, "s.csv", data), resource=resource)
+    assert refused.status_code == 302
+    assert "does not match an upload" in page_text(admin_client.get(refused["Location"]))
+    assert not Flight.objects.exists()
+
+
+@pytest.mark.parametrize("resource", ["1", "-1", "x" * 300])
+def test_an_upload_form_sent_back_changed_says_so_on_the_page(admin_client, resource):
+    """The upload form's hidden `resource` sent back as something else: its error was on no field the page
+    draws, so the page came back with no word (issue 11)."""
+    page = admin_client.get(IMPORT)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode()).group(1)
+    data = (HEADER + "\nXB 1,1,CDG,LHR,10:00,10:20,,1234567,2027-01-04,2027-01-10,320,\n").encode()
+    response = admin_client.post(
+        IMPORT, {"csrfmiddlewaretoken": token, "resource": resource, "import_file": SimpleUploadedFile("s.csv", data)}
+    )
+    assert response.status_code == 200
+    assert "This upload form was changed: open the import page again and upload the file." in page_text(response)
+    assert not Flight.objects.exists()

@@ -7,8 +7,10 @@ import zipfile
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 from openpyxl import Workbook
 
+from backoffice.models import Job, job_files
 from fleet import schedule
 from fleet.models import Flight
 from tests.fleet.test_schedule_admin import page_text, upload
@@ -88,37 +90,71 @@ def test_a_long_cell_is_its_lines_error_and_is_quoted_short():
     assert not Flight.objects.exists()
 
 
-def test_the_admin_refuses_a_schedule_too_large_to_import_while_one_waits(admin_role_user, settings):
+def test_a_schedule_too_large_to_preview_while_one_waits_is_imported_by_a_job(
+    admin_role_user, settings, django_capture_on_commit_callbacks
+):
     settings.SCHEDULE_UPLOAD_MAX_LINES = 3
     client = Client(enforce_csrf_checks=True)
     client.force_login(admin_role_user)
     lines = [LINE.replace("XB 1,", f"XB {n},") for n in range(1, 5)]
-    preview = upload(client, "big.csv", csv(*lines).encode())
-    shown = page_text(preview)
-    assert "This schedule has 4 lines; an upload here may have at most 3" in shown
-    assert "manage.py import_schedule FILE" in shown
-    assert preview.context.get("confirm_form") is None
+    # Up to the limit: the preview, nothing written yet.
     assert upload(client, "ok.csv", csv(*lines[:3]).encode()).context.get("confirm_form") is not None
+    assert not Flight.objects.exists() and not Job.objects.exists()
+    # Above it: a job imports it, all or nothing; the Admin lands on its page.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = upload(client, "big.csv", csv(*lines).encode())
+    job = Job.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("admin:backoffice_job_change", args=[job.pk])
+    shown = page_text(client.get(response["Location"]))
+    assert "Schedule import: big.csv" in shown and "Flights created: 28" in shown
+    assert Flight.objects.count() == 28
+    assert {f.history.first().history_user for f in Flight.objects.all()} == {admin_role_user}
+    job.refresh_from_db()
+    assert (job.state, job.rows_done, job.rows_total) == (Job.State.DONE, 28, 28)
+    assert not job_files().exists(job.params["file"])  # the upload is not kept once imported
+
+
+def test_a_large_schedule_with_a_refused_line_imports_nothing_and_the_job_says_why(
+    admin_role_user, settings, django_capture_on_commit_callbacks
+):
+    settings.SCHEDULE_UPLOAD_MAX_LINES = 3
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_role_user)
+    lines = [LINE.replace("XB 1,", f"XB {n},") for n in range(1, 5)] + [LINE.replace("CDG,LHR", "CDG,ZZZ")]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = upload(client, "big.csv", csv(*lines).encode())
+    job = Job.objects.get()
+    assert job.state == Job.State.FAILED
+    shown = page_text(client.get(response["Location"]))
+    assert "Nothing was imported: 1 line(s) refused." in shown and "ZZZ" in shown
     assert not Flight.objects.exists()
 
 
 def test_a_full_disk_while_storing_an_upload_leaves_nothing_and_says_so(admin_role_user, monkeypatch):
     import errno
 
+    from django.core.files.base import ContentFile
+
     from backoffice import uploads
 
-    def half_then_full(path, data):
-        path.write_bytes(data[: len(data) // 2])
+    def half_then_full(storage, name, data):
+        storage.save(name, ContentFile(data[: len(data) // 2]))
         raise OSError(errno.ENOSPC, "No space left on device")
+
+    def waiting():
+        try:
+            return set(uploads.upload_storage().listdir("")[1])
+        except FileNotFoundError:
+            return set()
 
     monkeypatch.setattr(uploads, "write_file", half_then_full)
     client = Client(enforce_csrf_checks=True)
     client.force_login(admin_role_user)
-    kept = set(uploads.upload_dir().iterdir())
+    kept = waiting()
     refused = upload(client, "s.csv", csv(LINE).encode())
     assert refused.status_code == 302
     assert "could not store this upload (its disk may be full): nothing was imported" in page_text(
         client.get(refused["Location"])
     )
-    assert set(uploads.upload_dir().iterdir()) == kept  # no half file left to be read as the upload
+    assert waiting() == kept  # no half file left to be read as the upload
     assert not Flight.objects.exists()

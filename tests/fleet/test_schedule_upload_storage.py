@@ -99,7 +99,8 @@ def test_previews_never_confirmed_are_swept_after_a_day(tmp_path, settings):
     day_and_a_bit_ago = old.stat().st_mtime - settings.UPLOAD_MAX_AGE_HOURS * 3600 - 60
     os.utime(old, (day_and_a_bit_ago, day_and_a_bit_ago))
     os.utime(other, (day_and_a_bit_ago, day_and_a_bit_ago))
-    sweep(tmp_path)
+    settings.UPLOAD_DIR = str(tmp_path)
+    sweep()
     assert not old.exists() and fresh.exists() and other.exists()
 
 
@@ -117,3 +118,20 @@ def test_a_damaged_spreadsheet_is_refused_in_words_not_an_exception_name(aircraf
     assert "This file cannot be read: it is damaged" in html
     assert "Error" not in re.sub(r"<[^>]+>", " ", html).split("This file cannot be read")[1][:300]
     assert not Flight.objects.exists()
+
+
+def test_a_preview_on_one_app_server_is_confirmed_on_another_through_the_shared_storage(
+    aircraft,  # noqa: F811
+    admin_client,
+    settings,
+    tmp_path,
+):
+    # Two app servers behind a load balancer share the database and the upload storage (STORAGES["uploads"]:
+    # here Django's in-memory storage stands for a shared bucket), never each other's disk.
+    settings.STORAGES = {**settings.STORAGES, "uploads": {"BACKEND": "django.core.files.storage.InMemoryStorage"}}
+    preview = upload(admin_client, "s.csv", ONE_LINE)
+    settings.UPLOAD_DIR = str(tmp_path / "the-other-server")  # the confirmation lands on the other server
+    confirmed = confirm(admin_client, preview)
+    assert confirmed.status_code == 302
+    assert "no longer available" not in admin_client.get(confirmed["Location"]).content.decode()
+    assert Flight.objects.count() == 7

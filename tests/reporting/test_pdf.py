@@ -13,7 +13,7 @@ from reportlab.lib.pagesizes import A4, landscape
 
 from backoffice.roles import FINANCE
 from refunds import services as refunds
-from reporting import admin_views
+from reporting import files
 from reporting.pdf import MARGIN, TextRun, width
 from tests.reporting.conftest import at, sell
 from tests.reporting.helpers import (
@@ -160,8 +160,8 @@ def test_a_file_too_large_to_make_while_the_user_waits_is_refused_and_the_csv_of
     def no_file(**_kwargs):
         raise AssertionError("a file was made")
 
-    monkeypatch.setattr(admin_views, "report_pdf", no_file)
-    monkeypatch.setattr(admin_views, "xlsx_file", no_file)
+    monkeypatch.setattr(files, "report_pdf", no_file)
+    monkeypatch.setattr(files, "xlsx_file", no_file)
     client.force_login(agents["fay"])
     cases = [
         ("listing_pdf", "This report has 6 rows: a PDF is made while you wait for at most 5.", 6),
@@ -173,7 +173,7 @@ def test_a_file_too_large_to_make_while_the_user_waits_is_refused_and_the_csv_of
         assert not response.has_header("Content-Disposition"), part
         html = response.content.decode()
         assert message in html, part
-        assert "Narrow the range or the filters, or download the CSV, which has every row." in html
+        assert "Have it made in the background, narrow the range or the filters, or download the CSV." in html
         (csv_url,) = re.findall(r'<a href="([^"]+)"[^>]*>Download the CSV</a>', html)
         csv_url = unescape(csv_url)
         assert csv_url.startswith(report_url("sales", part.replace("pdf", "csv").replace("xlsx", "csv")) + "?")

@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_seat_race_holds_on_the_embedded_sqlite_default(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DEBUG"}}
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REPLICA_DATABASE_URL", "DEBUG"}}
     env.update(BACKOFFICE_VAR_DIR=str(tmp_path), SECRET_KEY="x", DJANGO_SETTINGS_MODULE="backoffice.settings")
     result = subprocess.run(
         [sys.executable, "-m", "tests.sales.sqlite_race", "12", "5"],

@@ -24,3 +24,33 @@ document.addEventListener("DOMContentLoaded", function () {
     return;
   }
 });
+
+/* Jobs still waiting or running (backoffice/job_admin.py) ask how far they are every second and move their bar;
+   when one finishes, the page reloads to show its file or its reason. */
+document.addEventListener("DOMContentLoaded", function () {
+  const watched = Array.from(document.querySelectorAll(".bo-job-progress[data-unfinished='1']"));
+  if (!watched.length) return;
+  const poll = function () {
+    Promise.all(
+      watched.map(function (element) {
+        return fetch(element.dataset.jobStatus, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+          .then(function (response) { return response.ok ? response.json() : null; })
+          .then(function (status) {
+            if (!status) return false;
+            element.querySelector(".bo-job-bar-done").style.width = status.percent + "%";
+            const bar = element.querySelector("[role=progressbar]");
+            if (bar) bar.setAttribute("aria-valuenow", status.percent);
+            element.querySelector(".bo-job-count").textContent = status.rows;
+            const state = element.querySelector(".bo-job-state");
+            if (state) state.textContent = status.state_label;
+            return !status.unfinished;
+          })
+          .catch(function () { return false; });
+      })
+    ).then(function (finished) {
+      if (finished.some(Boolean)) window.location.reload();
+      else window.setTimeout(poll, 1000);
+    });
+  };
+  window.setTimeout(poll, 1000);
+});
