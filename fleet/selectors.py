@@ -136,9 +136,19 @@ def location_suggestions(term, *, limit=12):
     return [location for _, location in ranked[:limit]]
 
 
+def percent_sold():
+    """Whole per cent of the seats sold, rounded down: the expression of the index `flight_percent_sold_idx`."""
+    return F("seats_sold") * 100 / F("capacity")
+
+
 def fuller_than(flights, percent):
-    """The flights more than `percent` % sold (seats sold over capacity), in whole-number arithmetic."""
-    return flights.alias(sold_hundredfold=F("seats_sold") * 100).filter(sold_hundredfold__gt=F("capacity") * percent)
+    """The flights more than `percent` % sold (seats sold over capacity), in whole-number arithmetic.
+
+    The whole per cent sold is at least `percent` for each of them (read from its index among a million
+    flights), and the exact comparison keeps those above it."""
+    return flights.alias(sold_hundredfold=F("seats_sold") * 100, sold_percent=percent_sold()).filter(
+        sold_percent__gte=percent, sold_hundredfold__gt=F("capacity") * percent
+    )
 
 
 def station_of(user):
