@@ -36,6 +36,12 @@ def trouble(error):
     cause = getattr(error, "__cause__", None)
     sqlstate = getattr(cause, "sqlstate", None)
     text = str(error).lower()
+    if "conflict with recovery" in text:
+        # A read on the replica (backoffice/replica.py) cancelled because replaying the primary needed its rows.
+        return _(
+            "The copy of the database this report reads (the replica) changed the rows it was reading. Nothing was"
+            " saved; please try again."
+        )
     if sqlstate in LOCKED or (connection.vendor == "sqlite" and "locked" in text):
         return _("Another person is changing these records right now. Nothing was saved; please try again.")
     if sqlstate in TIMED_OUT:

@@ -2,8 +2,9 @@
 
 With `REPLICA_DATABASE_URL` set the settings add a database alias "replica" (a PostgreSQL hot standby
 made with `pg_basebackup -R`). What reads for a report runs inside `for_reports()`, and the router sends
-its reads there; everything else, every write, and every read inside a transaction on the primary (a read
-that a write depends on) goes to the primary. Without a replica, everything reads the primary.
+its reads there; everything else, every write, every read inside a transaction on the primary (a read
+that a write depends on) and who may see what (users, their groups and rights, sessions) goes to the primary.
+Without a replica, everything reads the primary.
 
 A replica is behind the primary by its replay lag: each report says which moment its data is from
 (`data_as_of`).
@@ -46,8 +47,16 @@ def reports_alias():
     return DEFAULT_DB_ALIAS
 
 
+# Who may see what is always asked of the primary: a right taken away, an account switched off or a session
+# ended applies at once, not when the replica has replayed it (the page's permission check, the export job's
+# "may this person still have the file").
+ON_THE_PRIMARY = frozenset({"auth", "sessions"})
+
+
 class ReplicaRouter:
     def db_for_read(self, model, **hints):
+        if model._meta.app_label in ON_THE_PRIMARY:
+            return DEFAULT_DB_ALIAS
         return reports_alias()
 
     def db_for_write(self, model, **hints):

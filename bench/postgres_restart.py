@@ -69,35 +69,34 @@ def find_pg_bin():
 class Cluster:
     """A throwaway PostgreSQL cluster on loopback; its programs run as postgres when we are root."""
 
-    def __init__(self, directory):
+    def __init__(self, directory, settings=()):
         self.bin = find_pg_bin()
         self.directory = directory
         self.data = directory / "data"
         self.port = free_port()
+        self.settings = list(settings)  # more server settings ("wal_level=replica"), given at start
         self.as_owner = []
         if os.geteuid() == 0:
             # initdb refuses to run as root: the cluster belongs to the postgres user (as bin/test does it).
             shutil.chown(directory, user="postgres")
             self.as_owner = ["runuser", "-u", "postgres", "--"]
 
+    def program(self, name, *args):
+        """Run one of PostgreSQL's programs (as the cluster's owner)."""
+        return subprocess.run(self.as_owner + [str(self.bin / name), *args], capture_output=True, text=True, check=True)
+
     def pg_ctl(self, *args):
-        return subprocess.run(
-            self.as_owner + [str(self.bin / "pg_ctl"), "-D", str(self.data), *args],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
+        return self.program("pg_ctl", "-D", str(self.data), *args)
+
+    def serve(self):
+        """Start the server on the cluster's data directory (made by initdb, or by pg_basebackup for a replica)."""
+        options = f"-h 127.0.0.1 -p {self.port} -k {self.directory} -c fsync=off -c full_page_writes=off"
+        options += "".join(f" -c {setting}" for setting in self.settings)
+        self.pg_ctl("-l", str(self.directory / "postgresql.log"), "-w", "-t", "120", "-o", options, "start")
 
     def start(self):
-        subprocess.run(
-            self.as_owner
-            + [str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E"]
-            + ["UTF8"],
-            capture_output=True,
-            check=True,
-        )
-        options = f"-h 127.0.0.1 -p {self.port} -k {self.directory} -c fsync=off -c full_page_writes=off"
-        self.pg_ctl("-l", str(self.directory / "postgresql.log"), "-w", "-o", options, "start")
+        self.program("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
+        self.serve()
         url = f"postgres://postgres@127.0.0.1:{self.port}/postgres"
         with psycopg.connect(url, autocommit=True) as server:
             server.execute("CREATE DATABASE backoffice")

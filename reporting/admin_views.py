@@ -67,9 +67,13 @@ class ReportView(UnfoldModelAdminViewMixin, TemplateView):
     listing = False
 
     def dispatch(self, request, *args, **kwargs):
-        # A report reads from the replica when there is one (backoffice/replica.py).
+        # A report reads from the replica when there is one (backoffice/replica.py), also while its page is
+        # drawn (a TemplateResponse is drawn after the view returns): the form's choices.
         with replica.for_reports():
-            return super().dispatch(request, *args, **kwargs)
+            response = super().dispatch(request, *args, **kwargs)
+            if hasattr(response, "render"):
+                response.render()
+            return response
 
     def has_permission(self):
         user = self.request.user

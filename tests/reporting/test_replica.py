@@ -119,3 +119,42 @@ def test_without_replica_reads_reports_read_the_primary(sold, agents, client, se
     page = run(captured, lambda: client.get(report_url("sales", "listing", date_from=DAY, date_to=DAY)))
     assert ticket_queries("default", captured) and not ticket_queries("replica", captured)
     assert "Data as of" not in page.content.decode()
+
+
+def auth_queries(alias, captured):
+    return [query["sql"] for query in captured[alias].captured_queries if '"auth_' in query["sql"]]
+
+
+def test_who_may_open_a_report_is_asked_of_the_primary(reads_replica, sold, agents, client):
+    # A right taken away (or an account switched off) applies at once, not when the replica has replayed it.
+    client.force_login(agents["fay"])
+    captured = capture()
+    page = run(captured, lambda: client.get(report_url("sales", "listing", date_from=DAY, date_to=DAY)))
+    assert page.status_code == 200
+    assert auth_queries("default", captured) and not auth_queries("replica", captured)
+    assert ticket_queries("replica", captured)
+
+
+def test_an_export_job_asks_the_primary_whether_its_user_may_still_have_the_file(reads_replica, sold, agents):
+    report = REPORTS["sales"]
+    form = files.report_form(report, {"date_from": [str(DAY)], "date_to": [str(DAY)]}, user=agents["fay"], listing=True)
+    assert form.is_valid(), form.errors
+    captured = capture()
+    job, _ = run(
+        captured, lambda: start_export(user=agents["fay"], report=report, form=form, listing=True, file_format="csv")
+    )
+    assert Job.objects.using("default").get(pk=job.pk).state == Job.State.DONE
+    assert auth_queries("default", captured) and not auth_queries("replica", captured)
+    assert ticket_queries("replica", captured)
+
+
+@pytest.mark.parametrize("part", ["changelist", "listing"])
+def test_a_report_page_reads_nothing_but_who_may_see_it_on_the_primary(reads_replica, sold, agents, client, part):
+    # The page is drawn while reads go to the replica too: its form's choices (fare classes...) as well.
+    client.force_login(agents["fay"])
+    captured = capture()
+    page = run(captured, lambda: client.get(report_url("sales", part, date_from=DAY, date_to=DAY)))
+    assert page.status_code == 200
+    on_primary = [sql for sql in (q["sql"] for q in captured["default"].captured_queries) if '"auth_' not in sql]
+    assert [sql for sql in on_primary if '"django_session"' not in sql] == []
+    assert any('"sales_fareclass"' in query["sql"] for query in captured["replica"].captured_queries)
