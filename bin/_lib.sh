@@ -1,5 +1,13 @@
 # Shared by bin/demo and bin/test (and the scripts that need PostgreSQL's programs: pg_tool). Sourced, not run.
 
+# System programs some steps use (runuser for a throwaway cluster as root, nginx for the proxy check) live in
+# sbin, which a minimal PATH (cron, `env -i`, CI) leaves out.
+case ":$PATH:" in
+  *:/usr/sbin:*) ;;
+  *) PATH="$PATH:/usr/sbin:/sbin" ;;
+esac
+export PATH
+
 # The newest supported Python on this machine: 3.11, 3.12 or 3.13.
 find_python() {
   for candidate in "${PYTHON:-}" python3.11 python3.12 python3.13 python3; do
