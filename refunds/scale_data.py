@@ -26,6 +26,7 @@ What is realistic and what is not:
 import datetime as dt
 import random
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, User
@@ -166,6 +167,7 @@ def generate(*, tickets, payments, refunds, now, seed=1, progress=print):
     refunded = set(rng.sample(range(1, tickets + 1), refunds))
 
     plain_indexes = _drop_plain_indexes()
+    writer = _Writer()
     bookings = payments
     counts = dict.fromkeys(("bookings", "passengers", "tickets", "payments", "refunds"), 0)
     passenger_id = ticket_id = refund_id = 0
@@ -208,8 +210,9 @@ def generate(*, tickets, payments, refunds, now, seed=1, progress=print):
             for position in range(1, party + 1):
                 passenger_id += 1
                 child = rng.random() < 0.08
+                surname, given_names = rng.choice(SURNAMES), rng.choice(GIVEN_NAMES)
                 lines["passengers"].append(
-                    f"{passenger_id}\t{booking_id}\t{position}\t{rng.choice(SURNAMES)}\t{rng.choice(GIVEN_NAMES)}\t"
+                    f"{passenger_id}\t{booking_id}\t{position}\t{surname}\t{given_names}\t"
                     f"{'' if child else rng.choice(TITLES)}\t{'CHD' if child else 'ADT'}\t\\N\n"
                 )
                 for flight_id, bucket_id, price, departure in trips:
@@ -229,6 +232,8 @@ def generate(*, tickets, payments, refunds, now, seed=1, progress=print):
                             rng,
                             refund_id,
                             ticket_id,
+                            surname,
+                            given_names,
                             agent,
                             finance_ids,
                             created,
@@ -257,25 +262,92 @@ def generate(*, tickets, payments, refunds, now, seed=1, progress=print):
             lines["payments"].append(
                 f"{booking_id}\t{booking_id}\t{_money(total)}\t{method}\t{reference}\t{agent}\t{issued_at}\n"
             )
-        _copy(lines)
+        writer.write(lines)
         for name, rows in lines.items():
             counts[name] += len(rows)
         progress(
             f"  {counts['tickets']:,} tickets, {counts['bookings']:,} bookings, {counts['refunds']:,} refunds "
             f"({time.perf_counter() - started:.0f} s)",
         )
-    start = time.perf_counter()
-    _finish(plain_indexes)
-    progress(
-        f"  {len(plain_indexes)} indexes rebuilt, seats sold and statuses, daily summaries: "
-        f"{time.perf_counter() - start:.0f} s"
-    )
+    writer.close()
+    progress(f"  sales written: {time.perf_counter() - started:.0f} s")
+    _finish(plain_indexes, progress)
     counts["seconds"] = time.perf_counter() - started
     return counts
 
 
+def _parallel():
+    """Whether work may go to other connections: only when this one commits as it goes. Inside a
+    transaction (a test's), the others would not see its rows: everything then runs here, in order."""
+    return not connection.in_atomic_block
+
+
+def _on_own_connection(work):
+    """Run `work` in this thread's own connection, foreign key triggers off (every key the generator
+    writes points at a row it wrote before: tests/refunds/test_scale_data.py looks for orphans)."""
+
+    def run():
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SET session_replication_role = replica")
+                cursor.execute("SET synchronous_commit = off")
+            return work()
+        finally:
+            connection.close()
+
+    return run
+
+
+def _run_all(works, workers=2):
+    """Run the callables, on `workers` connections at once when `_parallel()`; returns their results."""
+    if not _parallel():
+        return [work() for work in works]
+    with ThreadPoolExecutor(workers) as pool:
+        return [future.result() for future in [pool.submit(_on_own_connection(work)) for work in works]]
+
+
+class _Writer:
+    """COPYs each chunk on a connection of its own while the next chunk is drawn: the database parses and
+    stores one chunk on one core while Python makes the next on the other."""
+
+    def __init__(self):
+        self.pool = ThreadPoolExecutor(1) if _parallel() else None
+        self.pending = []
+
+    def write(self, lines):
+        if self.pool is None:
+            _copy(lines)
+            return
+        self.pending.append(self.pool.submit(_on_own_connection(lambda: _copy(lines))))
+        if len(self.pending) > 1:  # at most one chunk waits: memory stays at two chunks
+            self.pending.pop(0).result()
+
+    def close(self):
+        if self.pool is None:
+            return
+        try:
+            for future in self.pending:
+                future.result()
+        finally:
+            self.pool.shutdown()
+
+
 def _refund_line(
-    out, rng, refund_id, ticket_id, agent, finance_ids, created, fare, tax, now_epoch, kind, outcome, method
+    out,
+    rng,
+    refund_id,
+    ticket_id,
+    surname,
+    given_names,
+    agent,
+    finance_ids,
+    created,
+    fare,
+    tax,
+    now_epoch,
+    kind,
+    outcome,
+    method,
 ):
     """Append a refund of this ticket; returns the ticket's status afterwards."""
     requested = min(created + rng.randint(3600, 30 * DAY), now_epoch - 600)
@@ -296,6 +368,8 @@ def _refund_line(
             (
                 str(refund_id),
                 str(ticket_id),
+                surname,
+                given_names,
                 kind,
                 outcome,
                 _money(fare + tax),
@@ -339,8 +413,9 @@ COLUMNS = {
     "payments": ("sales_payment", "id, booking_id, amount, method, reference, agent_id, received_at"),
     "refunds": (
         "refunds_refund",
-        "id, ticket_id, kind, status, ticket_total, fare_paid, fee_kept, taxes_returned, amount, requested_by_id, "
-        "requested_at, decided_by_id, decided_at, rejection_reason, paid_by_id, paid_at, method, reference",
+        "id, ticket_id, surname, given_names, kind, status, ticket_total, fare_paid, fee_kept, taxes_returned, "
+        "amount, requested_by_id, requested_at, decided_by_id, decided_at, rejection_reason, paid_by_id, paid_at, "
+        "method, reference",
     ),
 }
 
@@ -375,27 +450,71 @@ def _drop_plain_indexes(tables=None):
     return [definition for _name, definition in indexes]
 
 
-def _rebuild_indexes(definitions):
+def _rebuild_indexes(definitions, progress):
+    """Build the indexes, two at a time (`_run_all`), the largest tables first."""
+
+    def build(definition):
+        def work():
+            start = time.perf_counter()
+            with connection.cursor() as cursor:
+                cursor.execute("SET maintenance_work_mem = '256MB'")
+                cursor.execute(definition)
+                cursor.execute("RESET maintenance_work_mem")
+            progress(f"    {definition.split(' USING ')[0].split(' INDEX ')[-1]}: {time.perf_counter() - start:.0f} s")
+
+        return work
+
+    _run_all([build(definition) for definition in definitions])
+
+
+def _timed(label, work, progress):
+    def run():
+        start = time.perf_counter()
+        work()
+        progress(f"  {label}: {time.perf_counter() - start:.0f} s")
+
+    return run
+
+
+def _finish(plain_indexes, progress):
+    """Indexes back, flight statuses and seats sold from the live tickets, sequences past the ids written,
+    the daily summaries and the listing's rows; on two connections at once where it may."""
+    start = time.perf_counter()
+    _rebuild_indexes(plain_indexes, progress)
+    progress(f"  {len(plain_indexes)} indexes rebuilt: {time.perf_counter() - start:.0f} s")
+    # Each work its own transaction, on its own connection; none reads what another writes.
+    _run_all(
+        [
+            _timed("flight statuses and seats sold", _seats_sold, progress),
+            # The daily summaries and the listing's rows each sale keeps (sales/summaries.py,
+            # sales/listing.py), made here from all the rows at once.
+            _timed("sales listing", _listing, progress),
+            _timed("daily summaries", summaries.rebuild, progress),
+        ]
+    )
     with connection.cursor() as cursor:
-        cursor.execute("SET maintenance_work_mem = '256MB'")
-        for definition in definitions:
-            cursor.execute(definition)
-        cursor.execute("RESET maintenance_work_mem")
+        for table in ("sales_booking", "sales_passenger", "sales_ticket", "sales_payment", "refunds_refund"):
+            cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+        cursor.execute("SELECT setval('sales_ticket_serial', (SELECT max(id) FROM sales_ticket))")
 
 
-def _finish(plain_indexes):
-    """Indexes back, flight statuses, seats sold from the live tickets, sequences past the ids written."""
-    _rebuild_indexes(plain_indexes)
+def _seats_sold():
+    """Each flight's status and seats sold, each bucket's seats sold, in one pass over each table: their
+    plain indexes dropped first and built again after (an UPDATE writes a new version of every row)."""
+    tables = ["fleet_flight", "sales_farebucket"]
+    indexes = _drop_plain_indexes(tables)
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"UPDATE fleet_flight SET status = 'cancelled' WHERE id % {FLIGHT_CANCELLED_EVERY} = 7")
         cursor.execute(
-            "UPDATE fleet_flight SET status = 'departed' WHERE status = 'scheduled' AND scheduled_departure < now()"
-        )
-        cursor.execute(
-            """
-            UPDATE fleet_flight f SET seats_sold = s.sold
-            FROM (SELECT flight_id, count(*) AS sold FROM sales_ticket WHERE holds_seat GROUP BY flight_id) s
-            WHERE f.id = s.flight_id
+            f"""
+            UPDATE fleet_flight f SET
+                status = CASE WHEN f.id % {FLIGHT_CANCELLED_EVERY} = 7 THEN 'cancelled'
+                              WHEN f.status = 'scheduled' AND f.scheduled_departure < now() THEN 'departed'
+                              ELSE f.status END,
+                seats_sold = COALESCE(s.sold, 0)
+            FROM fleet_flight g
+            LEFT JOIN (SELECT flight_id, count(*) AS sold FROM sales_ticket WHERE holds_seat GROUP BY flight_id) s
+                ON s.flight_id = g.id
+            WHERE f.id = g.id
             """
         )
         cursor.execute(
@@ -405,13 +524,22 @@ def _finish(plain_indexes):
             WHERE b.id = s.fare_bucket_id
             """
         )
-        for table in ("sales_booking", "sales_passenger", "sales_ticket", "sales_payment", "refunds_refund"):
-            cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
-        cursor.execute("SELECT setval('sales_ticket_serial', (SELECT max(id) FROM sales_ticket))")
-    # The daily summaries and the listing's rows each sale keeps (sales/summaries.py, sales/listing.py),
-    # made here from all the rows at once.
-    summaries.rebuild()
+    with connection.cursor() as cursor:
+        cursor.execute("SET maintenance_work_mem = '256MB'")
+        for definition in indexes:
+            cursor.execute(definition)
+        cursor.execute("RESET maintenance_work_mem")
+
+
+def _listing():
+    """The listing's rows with its plain indexes dropped, built again after."""
+    indexes = _drop_plain_indexes(["sales_issuedticket"])
     listing.rebuild()
+    with connection.cursor() as cursor:
+        cursor.execute("SET maintenance_work_mem = '256MB'")
+        for definition in indexes:
+            cursor.execute(definition)
+        cursor.execute("RESET maintenance_work_mem")
 
 
 # Each record's creation row: (app label, model name, table it is read from, when it was made, by whom).
@@ -454,18 +582,25 @@ def write_history(progress=print):
         plan.append((history._meta.db_table, columns, source, date, user))
     plain_indexes = _drop_plain_indexes([table for table, *_ in plan])
     counts = {}
-    for table, columns, source, date, user in plan:
-        start = time.perf_counter()
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} ({', '.join(columns)}, history_date, history_type, history_user_id, "
-                f"history_change_reason) SELECT {', '.join(f't.{column}' for column in columns)}, {date}, '+', "
-                f"{user}, NULL FROM {source}"
-            )
-            counts[table] = cursor.rowcount
-        progress(f"  {table}: {counts[table]:,} history rows ({time.perf_counter() - start:.0f} s)")
+
+    def insert(table, columns, source, date, user):
+        def work():
+            start = time.perf_counter()
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO {table} ({', '.join(columns)}, history_date, history_type, history_user_id, "
+                    f"history_change_reason) SELECT {', '.join(f't.{column}' for column in columns)}, {date}, "
+                    f"'+', {user}, NULL FROM {source}"
+                )
+                counts[table] = cursor.rowcount
+            progress(f"  {table}: {counts[table]:,} history rows ({time.perf_counter() - start:.0f} s)")
+
+        return work
+
+    # Two tables at a time, the largest (tickets) first.
+    _run_all([insert(*step) for step in sorted(plan, key=lambda step: step[0] != "sales_historicalticket")])
     start = time.perf_counter()
-    _rebuild_indexes(plain_indexes)
+    _rebuild_indexes(plain_indexes, progress)
     progress(f"  {len(plain_indexes)} history indexes rebuilt: {time.perf_counter() - start:.0f} s")
     counts["seconds"] = time.perf_counter() - started
     return counts

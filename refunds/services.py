@@ -198,11 +198,16 @@ def _lock_ticket(ticket_id):
     )
 
 
+def _new_refund(ticket, **fields):
+    """An unsaved refund of `ticket` (its passenger's name copied for the list's search)."""
+    return Refund(ticket=ticket, surname=ticket.passenger.surname, given_names=ticket.passenger.given_names, **fields)
+
+
 def _create_refund(ticket, kind, user, now):
     can_request_refund(ticket, kind=kind, now=now).check()
     figures = quote(ticket=ticket, kind=kind, now=now)
-    refund = Refund(
-        ticket=ticket,
+    refund = _new_refund(
+        ticket,
         kind=kind,
         ticket_total=ticket.total_amount,
         fare_paid=figures.fare_paid,
@@ -480,7 +485,7 @@ def cancel_flight(*, flight, user, now=None):
     open_tickets = list(
         Ticket.objects.select_for_update(of=("self",))
         .filter(flight=flight, status=Ticket.Status.OPEN)
-        .select_related("fare_bucket")
+        .select_related("fare_bucket", "passenger")
         .order_by("pk")
     )
     already = set(
@@ -489,8 +494,8 @@ def cancel_flight(*, flight, user, now=None):
         .values_list("ticket_id", flat=True)
     )
     refunds = [
-        Refund(
-            ticket=ticket,
+        _new_refund(
+            ticket,
             kind=Refund.Kind.INVOLUNTARY,
             ticket_total=ticket.total_amount,
             fare_paid=ticket.fare_amount,

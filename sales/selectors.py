@@ -264,30 +264,34 @@ def booking_search(queryset, term):
 
 
 def ticket_match_parts(rows, term, path=""):
-    """The parts of a search of `rows` (tickets, or records with a ticket at `path`) for a record locator,
-    a ticket number or a passenger's surname (as for bookings): querysets of keys, newest first, for
-    `matching`; none when the text can be none of them."""
+    """The parts of a search of `rows` (tickets, or records with a ticket at `path`) for a record locator or
+    a ticket number: querysets of keys, newest first, for `matching`; none when the text is neither.
+    A passenger's name is each list's own part (tickets below; refunds keep a copy of the name)."""
     search = SearchText.of(term)
     rows = rows.order_by("-pk")
-    name = search.passenger_name()
-    # The newest passengers of that name first (a walk down the passengers, one in sixty of them
-    # matching a common surname), then their tickets: not a walk down the tickets checking each passenger.
-    passengers = name and Passenger.objects.filter(name).order_by("-pk").values("pk")[:SEARCH_MATCHES_PER_KIND]
     return [
         search.record_locator and rows.filter(**{f"{path}booking__record_locator": search.record_locator}).values("pk"),
         search.ticket_number and rows.filter(**{f"{path}number": search.ticket_number}).values("pk"),
-        name and rows.filter(**{f"{path}passenger__in": passengers}).values("pk")
-        if not path
-        # Records of a ticket (refunds: one ticket in twenty): a walk down them, checking each one's passenger.
-        else name and rows.filter(search.passenger_name(f"{path}passenger__")).values("pk"),
     ]
 
 
 def ticket_search(queryset, term):
     """Tickets for a record locator, a ticket number or a passenger's surname (as for bookings)."""
-    if not SearchText.of(term).text:
+    search = SearchText.of(term)
+    if not search.text:
         return queryset
-    return matching(queryset, ticket_match_parts(Ticket.objects.all(), term))
+    name = search.passenger_name()
+    # The newest passengers of that name first (a walk down the passengers, one in sixty of them
+    # matching a common surname), then their tickets: not a walk down the tickets checking each passenger.
+    passengers = name and Passenger.objects.filter(name).order_by("-pk").values("pk")[:SEARCH_MATCHES_PER_KIND]
+    tickets = Ticket.objects.all()
+    return matching(
+        queryset,
+        [
+            *ticket_match_parts(tickets, term),
+            name and tickets.filter(passenger__in=passengers).order_by("-pk").values("pk"),
+        ],
+    )
 
 
 def payment_search(queryset, term):

@@ -3,12 +3,13 @@
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db.models import ForeignKey
+from django.db.models import F, ForeignKey
 from django.test import Client
 from django.urls import reverse
 
 from fleet.models import Flight
 from refunds.models import Refund
+from sales import listing, summaries
 from sales.models import Booking, FareBucket, Passenger, Payment, Ticket
 from tests.conftest import on_postgresql
 from tests.sales.test_finding import bucket, make_booking  # noqa: F401 - fixtures
@@ -41,6 +42,9 @@ def test_it_refuses_without_the_flag_and_on_a_database_with_bookings(make_bookin
     assert Booking.objects.count() == 1
 
 
+# Committed as it goes (not in a test's transaction): the generator then writes on two connections at once,
+# as it does for real.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.postgres_only("COPY")
 def test_tiny_scale_makes_what_was_asked_consistent_with_its_history_and_the_lists_open(admin_role_user):
     generate()
@@ -51,6 +55,15 @@ def test_tiny_scale_makes_what_was_asked_consistent_with_its_history_and_the_lis
     assert FareBucket.objects.count() >= 3 * TINY["flights"]
     # Seats sold equal the live tickets, flight by flight and bucket by bucket.
     call_command("check_inventory")
+    # The summaries and the listing's rows say what the tickets and payments say; each refund carries its
+    # passenger's name.
+    assert set(summaries.differences().values()) == {0}
+    assert listing.differences() == 0
+    assert not Refund.objects.exclude(
+        surname=F("ticket__passenger__surname"), given_names=F("ticket__passenger__given_names")
+    ).exists()
+    assert Flight.objects.filter(status=Flight.Status.DEPARTED).exists()
+    assert Flight.objects.filter(status=Flight.Status.CANCELLED, seats_sold=0).exists()
     # Written with the foreign key triggers off: every key must still point at a row.
     for model in GENERATED:
         for field in model._meta.concrete_fields:
