@@ -482,10 +482,13 @@ def _finish(plain_indexes, progress):
     start = time.perf_counter()
     _rebuild_indexes(plain_indexes, progress)
     progress(f"  {len(plain_indexes)} indexes rebuilt: {time.perf_counter() - start:.0f} s")
+    # The flights' and buckets' own indexes go before the works start: dropping one waits for every reader
+    # of the table (the listing and the summaries join both).
+    seat_indexes = _drop_plain_indexes(["fleet_flight", "sales_farebucket"])
     # Each work its own transaction, on its own connection; none reads what another writes.
     _run_all(
         [
-            _timed("flight statuses and seats sold", _seats_sold, progress),
+            _timed("flight statuses and seats sold", lambda: _seats_sold(seat_indexes), progress),
             # The daily summaries and the listing's rows each sale keeps (sales/summaries.py,
             # sales/listing.py), made here from all the rows at once.
             _timed("sales listing", _listing, progress),
@@ -498,11 +501,9 @@ def _finish(plain_indexes, progress):
         cursor.execute("SELECT setval('sales_ticket_serial', (SELECT max(id) FROM sales_ticket))")
 
 
-def _seats_sold():
-    """Each flight's status and seats sold, each bucket's seats sold, in one pass over each table: their
-    plain indexes dropped first and built again after (an UPDATE writes a new version of every row)."""
-    tables = ["fleet_flight", "sales_farebucket"]
-    indexes = _drop_plain_indexes(tables)
+def _seats_sold(indexes):
+    """Each flight's status and seats sold, each bucket's seats sold, in one pass over each table, then their
+    plain `indexes` (dropped before: an UPDATE writes a new version of every row) built again."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             f"""

@@ -7,16 +7,17 @@ from django.db import migrations, models
 
 NAME_OF_TICKET = """
     UPDATE {table} SET
-        surname = (SELECT p.surname FROM sales_ticket t JOIN sales_passenger p ON p.id = t.passenger_id
-                   WHERE t.id = {table}.ticket_id),
-        given_names = (SELECT p.given_names FROM sales_ticket t JOIN sales_passenger p ON p.id = t.passenger_id
-                       WHERE t.id = {table}.ticket_id)
+        surname = COALESCE((SELECT p.surname FROM sales_ticket t JOIN sales_passenger p ON p.id = t.passenger_id
+                            WHERE t.id = {table}.ticket_id), ''),
+        given_names = COALESCE((SELECT p.given_names FROM sales_ticket t JOIN sales_passenger p
+                                ON p.id = t.passenger_id WHERE t.id = {table}.ticket_id), '')
 """
 INDEX = "refund_surname_prefix_idx"
 
 
 def copy_names(apps, schema_editor):
-    # History rows too: a refund's versions do not show its name changing from blank.
+    # History rows too: a refund's versions do not show its name changing from blank (a history row whose
+    # ticket is gone keeps a blank name).
     for table in ("refunds_refund", "refunds_historicalrefund"):
         schema_editor.execute(NAME_OF_TICKET.format(table=table))
     if schema_editor.connection.vendor == "postgresql":
