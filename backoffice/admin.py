@@ -18,7 +18,7 @@ from unfold.decorators import action
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
 from backoffice import accounts, job_admin  # noqa: F401  (job_admin: each person's jobs)
-from backoffice.admin_base import CheckedHistoryViewMixin
+from backoffice.admin_base import CheckedHistoryViewMixin, ReadOnlyAdminMixin
 from backoffice.admin_filters import DateRangeFilter
 from backoffice.admin_widgets import CheckedActionSelection, CheckedAutocompleteFields
 
@@ -109,22 +109,13 @@ class GroupAdmin(
 # --- Login throttling (django-axes): lockouts an Admin can lift, and every attempt ---------
 
 
-class _ReadOnlyLogAdmin(CheckedActionSelection, ModelAdmin):
+class _ReadOnlyLogAdmin(ReadOnlyAdminMixin, CheckedActionSelection, ModelAdmin):
     """A log: read, searched and filtered, never written by hand."""
 
     list_filter = [("attempt_time", DateRangeFilter)]
     search_fields = ["username"]
     date_hierarchy = None
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def history_view(self, request, object_id, extra_context=None):
         # Django's history page looks the record up before asking who may read it.

@@ -389,6 +389,22 @@ def _estimated_rows(rows, connection):
     return int(plan[0]["Plan"]["Plan Rows"])
 
 
+class ReadOnlyAdminMixin:
+    """Records nobody adds, changes or deletes through the admin: a log, a list of what a service, an import or
+    a job wrote. Put it first among the admin's bases. Who may read them stays the admin's own view permission
+    (Django's: the model's view or change permission); anything the records allow is a confirmed action of its own.
+    """
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class HistoryModelAdmin(
     CheckedActionSelection,
     CheckedAutocompleteFields,

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 
 from backoffice import jobs
+from backoffice.admin_base import ReadOnlyAdminMixin
 from backoffice.models import Job, job_files
 
 
@@ -30,7 +31,7 @@ def job_status(job):
 
 
 @admin.register(Job)
-class JobAdmin(ModelAdmin):
+class JobAdmin(ReadOnlyAdminMixin, ModelAdmin):
     list_display = ["title", "state_shown", "progress", "created_at", "finished_at", "download"]
     list_display_links = ["title"]
     list_filter = ["state"]
@@ -47,15 +48,6 @@ class JobAdmin(ModelAdmin):
         if not (request.user.is_active and request.user.is_staff):
             return False
         return obj is None or obj.user_id == request.user.pk
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("state"), ordering="state")
     def state_shown(self, job):

@@ -26,12 +26,18 @@ import json
 import os
 import random
 import re
+import sys
 from collections import Counter
+from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 from locust import between, events, task
 from locust.contrib.fasthttp import FastHttpUser
 from requests.cookies import create_cookie
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.booking_form import one_adult_held  # noqa: E402
 
 SERVERS = [s for s in os.environ.get("BENCH_SERVERS", "").split(",") if s]
 for _server in SERVERS:
@@ -180,33 +186,13 @@ class CounterAgent(Agent):
             outcomes["search: nothing on sale"] += 1
             return
         self.wait()
-        segment = self.random.choice(offers[:3])
-        choice = {"segment": segment, "adults": "1", "children": "0", "infants": "0"}
+        sale = one_adult_held([self.random.choice(offers[:3])], self.random)
         new = "/admin/sales/booking/new/"
-        form_page = self.page("booking form", f"{new}?{urlencode(choice)}")
+        form_page = self.page("booking form", f"{new}?{sale.query}")
         if form_page is None or not self.token(form_page):
             return
         self.wait()
-        surname = "".join(self.random.choice("ABCDEFGHIJKLMNOPRSTUVW") for _ in range(7)).title()
-        form = {
-            **choice,
-            "pax-TOTAL_FORMS": "1",
-            "pax-INITIAL_FORMS": "1",
-            "pax-MIN_NUM_FORMS": "1",
-            "pax-MAX_NUM_FORMS": "9",
-            "pax-0-passenger_type": "ADT",
-            "pax-0-title": "MS",
-            "pax-0-surname": surname,
-            "pax-0-given_names": "Anne",
-            "contact-contact_name": f"Anne {surname}",
-            "contact-contact_email": f"{surname.lower()}@example.com",
-            "contact-contact_phone": "+33 6 11 22 33 44",
-            "contact-then": "hold",
-            "contact-method": "",
-            "contact-reference": "",
-            "csrfmiddlewaretoken": self.token(form_page),
-        }
-        booked = self.post("book", new, form)
+        booked = self.post("book", new, {**sale.data, "csrfmiddlewaretoken": self.token(form_page)})
         if booked is None:
             return
         found_id = re.search(r"/booking/(\d+)/change/", self.location)

@@ -43,6 +43,10 @@ from urllib.parse import urlencode
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.booking_form import one_adult_held  # noqa: E402
+
 AGENTS = [("counter", "counter-demo-2026"), ("clara", "clara-demo-2026"), ("hugo", "hugo-demo-2026")] + [
     ("ines", "ines-demo-2026"),
     ("malik", "malik-demo-2026"),
@@ -169,33 +173,14 @@ class Agent(threading.Thread):
 
     def book_and_pay(self):
         flight_id, fare_class = self.random.choice(self.segments)
-        surname = "".join(self.random.choice("ABCDEFGHIJKLMNOPRSTUVW") for _ in range(7)).title()
-        query = {"segment": f"{flight_id}:{fare_class}", "adults": "1", "children": "0", "infants": "0"}
+        sale = one_adult_held([f"{flight_id}:{fare_class}"], self.random)
         new = "/admin/sales/booking/new/"
-        page, outcome = self.request("booking form", "GET", f"{new}?{urlencode(query)}")
+        page, outcome = self.request("booking form", "GET", f"{new}?{sale.query}")
         if outcome == "logged out":
             return self.log_in()
         if outcome != "ok" or not self.token(page):
             return False
-        form = {
-            **query,
-            "pax-TOTAL_FORMS": "1",
-            "pax-INITIAL_FORMS": "1",
-            "pax-MIN_NUM_FORMS": "1",
-            "pax-MAX_NUM_FORMS": "9",
-            "pax-0-passenger_type": "ADT",
-            "pax-0-title": "MS",
-            "pax-0-surname": surname,
-            "pax-0-given_names": "Anne",
-            "contact-contact_name": f"Anne {surname}",
-            "contact-contact_email": f"{surname.lower()}@example.com",
-            "contact-contact_phone": "+33 6 11 22 33 44",
-            "contact-then": "hold",
-            "contact-method": "",
-            "contact-reference": "",
-            "csrfmiddlewaretoken": self.token(page),
-        }
-        booked, outcome = self.request("book", "POST", new, form)
+        booked, outcome = self.request("book", "POST", new, {**sale.data, "csrfmiddlewaretoken": self.token(page)})
         if outcome != "ok":
             return False
         booking_id = re.search(r"/booking/(\d+)/change/", booked.getheader("Location"))[1]

@@ -14,7 +14,7 @@ from import_export.admin import ImportMixin
 from unfold.decorators import display
 from unfold.widgets import UnfoldAdminSplitDateTimeWidget
 
-from backoffice.admin_base import EstimatedCountPaginator, HistoryModelAdmin
+from backoffice.admin_base import EstimatedCountPaginator, HistoryModelAdmin, ReadOnlyAdminMixin
 from backoffice.admin_filters import AutocompleteSelectFilter, DateRangeFilter
 from backoffice.uploads import UploadNotStored, UploadUnavailable, uploads_of
 from fleet import jobs as fleet_jobs
@@ -439,7 +439,7 @@ UPLOAD_NOT_STORED = _(
 
 
 @admin.register(ScheduleLine)
-class ScheduleLineAdmin(ImportMixin, HistoryModelAdmin):
+class ScheduleLineAdmin(ReadOnlyAdminMixin, ImportMixin, HistoryModelAdmin):
     """The published schedule. Lines come from imports (CSV, XLSX or SSIM), which also create the flights."""
 
     import_form_class = ScheduleImportForm
@@ -464,15 +464,6 @@ class ScheduleLineAdmin(ImportMixin, HistoryModelAdmin):
     list_filter_submit = True
     search_fields = ["=number", "origin__code", "destination__code"]
     ordering = ["carrier", "number", "suffix", "valid_from", "leg_number"]
-
-    def has_add_permission(self, request):
-        return False  # Lines come from a schedule import, which expands them into flights.
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_import_permission(self, request):
         return request.user.has_perm("fleet.add_scheduleline")

@@ -7,7 +7,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from unfold.decorators import display
 
-from backoffice.admin_base import HistoryModelAdmin
+from backoffice.admin_base import HistoryModelAdmin, ReadOnlyAdminMixin
 from backoffice.admin_filters import DateRangeFilter
 from fleet.timezones import format_local
 from refunds import admin_views, selectors, services
@@ -35,7 +35,10 @@ class RefundRuleAdmin(HistoryModelAdmin):
 
 
 @admin.register(Refund)
-class RefundAdmin(HistoryModelAdmin):
+class RefundAdmin(ReadOnlyAdminMixin, HistoryModelAdmin):
+    """Refunds are requested from a booking's page, or by cancelling a flight, and decided through their own
+    confirmed steps (approve, reject, pay): none is added, changed or deleted here."""
+
     list_display = [
         "requested_at",
         "ticket_number",
@@ -80,15 +83,6 @@ class RefundAdmin(HistoryModelAdmin):
             route(admin_views.PayRefundView, "pay", "<int:refund_id>/pay/"),
             *super().get_urls(),
         ]
-
-    def has_add_permission(self, request):
-        return False  # Refunds are requested from a booking's page, or by cancelling a flight.
-
-    def has_change_permission(self, request, obj=None):
-        return False  # Decisions go through their own confirmed steps.
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_decide_permission(self, request):
         return request.user.has_perm("refunds.decide_refund")

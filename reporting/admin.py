@@ -9,11 +9,12 @@ from django.contrib import admin
 from django.urls import path
 from unfold.admin import ModelAdmin
 
+from backoffice.admin_base import ReadOnlyAdminMixin
 from reporting.admin_views import ReportExportView, ReportView
 from reporting.reports import REPORTS
 
 
-class ReportAdmin(ModelAdmin):
+class ReportAdmin(ReadOnlyAdminMixin, ModelAdmin):
     report = None
 
     def get_urls(self):
@@ -37,15 +38,6 @@ class ReportAdmin(ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return self.report.permitted(request.user)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 for _report in REPORTS.values():

@@ -7,7 +7,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from unfold.decorators import display
 
-from backoffice.admin_base import HistoryModelAdmin
+from backoffice.admin_base import HistoryModelAdmin, ReadOnlyAdminMixin
 from backoffice.admin_filters import DateRangeFilter, mine_filter
 from backoffice.system import system_user
 from fleet.timezones import format_local
@@ -152,7 +152,7 @@ class BookingAdmin(HistoryModelAdmin):
 
 
 @admin.register(Ticket)
-class TicketAdmin(HistoryModelAdmin):
+class TicketAdmin(ReadOnlyAdminMixin, HistoryModelAdmin):
     list_display = [
         "number_or_hold",
         "passenger_name",
@@ -172,15 +172,6 @@ class TicketAdmin(HistoryModelAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         return selectors.ticket_search(queryset, search_term), False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("ticket"), ordering="number")
     def number_or_hold(self, obj):
@@ -206,7 +197,9 @@ class TicketAdmin(HistoryModelAdmin):
 
 
 @admin.register(Payment)
-class PaymentAdmin(HistoryModelAdmin):
+class PaymentAdmin(ReadOnlyAdminMixin, HistoryModelAdmin):
+    """Payments are taken on the booking page; here they are read."""
+
     list_display = ["received_at", "booking", "amount", "method", "reference", "agent"]
     list_select_related = ["booking", "agent"]
     list_filter = ["method", ("received_at", DateRangeFilter)]
@@ -218,12 +211,3 @@ class PaymentAdmin(HistoryModelAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         return selectors.payment_search(queryset, search_term), False
-
-    def has_add_permission(self, request):
-        return False  # Payments are taken on the booking page.
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

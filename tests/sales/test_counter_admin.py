@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from bench.booking_form import TypedPassenger, booking_form_data
 from fleet.services import get_or_create_airport
 from sales.models import Booking, Payment, Ticket
 from tests.factories import FareBucketFactory, FareClassFactory, FlightFactory, TaxFactory
@@ -60,29 +61,18 @@ def network(db):
     return day, flights
 
 
-def booking_form(flight, fare="M", then="hold", **extra):
-    data = {
-        "segment": f"{flight.pk}:{fare}",
-        "adults": "1",
-        "children": "0",
-        "infants": "0",
-        "pax-TOTAL_FORMS": "1",
-        "pax-INITIAL_FORMS": "1",
-        "pax-MIN_NUM_FORMS": "1",
-        "pax-MAX_NUM_FORMS": "9",
-        "pax-0-passenger_type": "ADT",
-        "pax-0-title": "MS",
-        "pax-0-surname": "Dupont",
-        "pax-0-given_names": "Marie",
-        "contact-contact_name": "Marie Dupont",
-        "contact-contact_email": "marie@example.com",
-        "contact-contact_phone": "+33 6 11 22 33 44",
-        "contact-then": then,
-        "contact-method": "",
-        "contact-reference": "",
-    }
-    data.update(extra)
-    return data
+MARIE = TypedPassenger(surname="Dupont", given_names="Marie", title="MS")
+MARIE_CONTACT = {
+    "contact_name": "Marie Dupont",
+    "contact_email": "marie@example.com",
+    "contact_phone": "+33 6 11 22 33 44",
+}
+
+
+def booking_form(flight, fare="M", then="hold", passengers=(MARIE,), **extra):
+    """The booking form as an agent fills it for `passengers` on one flight; `extra`: fields typed otherwise."""
+    data = booking_form_data([f"{flight.pk}:{fare}"], passengers, then=then, **MARIE_CONTACT)
+    return {**data, **extra}
 
 
 def test_search_by_city_shows_local_times_seats_and_fares(network, counter_user, client):
@@ -215,10 +205,8 @@ def test_a_sold_out_fare_is_explained_in_a_banner_at_the_top_and_nothing_is_writ
     _, flights = network
     client = csrf_client(counter_user)
     # Class M has 2 seats: three adults cannot have them.
-    data = booking_form(flights[0], adults="3", **{"pax-TOTAL_FORMS": "3", "pax-INITIAL_FORMS": "3"})
-    for i, given in ((1, "Paul"), (2, "Luc")):
-        data.update({f"pax-{i}-passenger_type": "ADT", f"pax-{i}-surname": "Dupont", f"pax-{i}-given_names": given})
-    response = post_with_csrf(client, NEW, data)
+    family = [MARIE, TypedPassenger("Dupont", "Paul"), TypedPassenger("Dupont", "Luc")]
+    response = post_with_csrf(client, NEW, booking_form(flights[0], passengers=family))
     assert response.status_code == 200
     assert not Booking.objects.exists()
     # A refusal about no one field: a banner at the top, not small text in the contact section at the bottom.

@@ -8,45 +8,29 @@ from decimal import Decimal
 
 import pytest
 
+from bench.booking_form import TypedPassenger, booking_form_data
 from fleet.models import Airport
 from sales.models import Booking
 from tests.factories import FareBucketFactory, FareClassFactory, FlightFactory, TaxFactory
 from tests.sales import test_counter_admin
-from tests.sales.test_counter_admin import NEW, booking_form, csrf_client, post_with_csrf
+from tests.sales.test_counter_admin import MARIE_CONTACT, NEW, csrf_client, post_with_csrf
 
 network = test_counter_admin.network  # the counter's network of flights, as a fixture here too
 
 pytestmark = pytest.mark.django_db
 
 
+FAMILY = [
+    TypedPassenger("Pêcheur", "Élodie"),
+    TypedPassenger("O'Brien", "Sean"),
+    TypedPassenger("Pêcheur", "Léa", passenger_type="CHD"),
+    TypedPassenger("Pêcheur", "Tom", passenger_type="INF", infant_of=1),
+]
+
+
 def family_form(outbound, inbound):
     """Two adults, a child and a lap infant, out and back in class Y."""
-    data = booking_form(
-        outbound,
-        fare="Y",
-        adults="2",
-        children="1",
-        infants="1",
-        **{"pax-TOTAL_FORMS": "4", "pax-INITIAL_FORMS": "4"},
-    )
-    data["segment"] = [f"{outbound.pk}:Y", f"{inbound.pk}:Y"]
-    people = [
-        ("ADT", "Pêcheur", "Élodie"),
-        ("ADT", "O'Brien", "Sean"),
-        ("CHD", "Pêcheur", "Léa"),
-        ("INF", "Pêcheur", "Tom"),
-    ]
-    for i, (kind, surname, given) in enumerate(people):
-        data.update(
-            {
-                f"pax-{i}-passenger_type": kind,
-                f"pax-{i}-title": "",
-                f"pax-{i}-surname": surname,
-                f"pax-{i}-given_names": given,
-            }
-        )
-    data["pax-3-infant_of"] = "1"
-    return data
+    return booking_form_data([f"{outbound.pk}:Y", f"{inbound.pk}:Y"], FAMILY, **MARIE_CONTACT)
 
 
 @pytest.fixture
