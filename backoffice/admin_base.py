@@ -363,7 +363,8 @@ class EstimatedCountPaginator(Paginator):
         connection = connections[rows.db]
         if connection.vendor != "postgresql":
             return rows.count()
-        counted = rows.order_by()[: self.EXACT_UP_TO + 1].count()
+        # Keys alone: the list's annotations (the bookings' first flight) are not computed to be counted.
+        counted = rows.order_by().values("pk")[: self.EXACT_UP_TO + 1].count()
         if counted <= self.EXACT_UP_TO:
             return counted
         return max(counted, _estimated_rows(rows, connection))

@@ -6,20 +6,16 @@ from sales.selectors import SearchText, matching, ticket_match_parts
 
 def refund_search(queryset, term):
     """Refunds of a ticket found by its number, its booking's record locator or its passenger's surname
-    (the refund's own copy of the name, read through its prefix index).
-
-    The keys are read first (one query): given the subquery, the planner would join every refund to its
-    ticket, flight and airports before keeping the few it found."""
+    (the refund's own copy of the name, read through its prefix index)."""
     search = SearchText.of(term)
     if not search.text:
         return queryset
     refunds = Refund.objects.all()
     name = search.passenger_name()
-    keys = matching(
-        refunds,
+    return matching(
+        queryset,
         [
             *ticket_match_parts(refunds, term, path="ticket__"),
             name and refunds.filter(name).order_by("-pk").values("pk"),
         ],
     )
-    return queryset.filter(pk__in=list(keys.values_list("pk", flat=True)))
