@@ -17,14 +17,19 @@ def ticket_of(booking, surname):
 
 
 def test_refunds_list_finds_a_surname_a_ticket_number_or_a_record_locator(
-    desk, counter_user, finance_user, admin_role_user, client
+    desk,  # noqa: F811
+    counter_user,
+    finance_user,
+    admin_role_user,
+    client,
 ):
     wanted, other = desk
     voided = services.void_ticket(ticket=ticket_of(wanted, "PECHEUR"), agent=counter_user)
     services.void_ticket(ticket=ticket_of(other, "LEPECHEUR"), agent=counter_user)
 
     def found(term):
-        return [(refund.ticket.passenger.surname, refund.kind) for refund in listed(client, finance_user, REFUNDS, term)]
+        refunds = listed(client, finance_user, REFUNDS, term)
+        return [(refund.ticket.passenger.surname, refund.kind) for refund in refunds]
 
     for term in ("pêcheur", "Pecheur", "PECH", "Pecheur/Marie", "pecheur/mar"):
         assert found(term) == [("PECHEUR", "void")], term

@@ -10,7 +10,7 @@ from tests.sales.test_finding import bucket, desk, make_booking  # noqa: F401 - 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
-def test_the_migration_fills_the_name_of_the_refunds_made_before_it(desk, counter_user):
+def test_the_migration_fills_the_name_of_the_refunds_made_before_it(desk, counter_user):  # noqa: F811
     wanted, _ = desk
     services.void_ticket(ticket=wanted.tickets.get(passenger__surname="PECHEUR"), agent=counter_user)
     call_command("migrate", "refunds", "0005", verbosity=0)
