@@ -450,16 +450,22 @@ def _drop_plain_indexes(tables=None):
     return [definition for _name, definition in indexes]
 
 
+def _build(definitions):
+    """CREATE the indexes, in this connection, with room to sort."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET maintenance_work_mem = '256MB'")
+        for definition in definitions:
+            cursor.execute(definition)
+        cursor.execute("RESET maintenance_work_mem")
+
+
 def _rebuild_indexes(definitions, progress):
     """Build the indexes, two at a time (`_run_all`), the largest tables first."""
 
     def build(definition):
         def work():
             start = time.perf_counter()
-            with connection.cursor() as cursor:
-                cursor.execute("SET maintenance_work_mem = '256MB'")
-                cursor.execute(definition)
-                cursor.execute("RESET maintenance_work_mem")
+            _build([definition])
             progress(f"    {definition.split(' USING ')[0].split(' INDEX ')[-1]}: {time.perf_counter() - start:.0f} s")
 
         return work
@@ -525,22 +531,14 @@ def _seats_sold(indexes):
             WHERE b.id = s.fare_bucket_id
             """
         )
-    with connection.cursor() as cursor:
-        cursor.execute("SET maintenance_work_mem = '256MB'")
-        for definition in indexes:
-            cursor.execute(definition)
-        cursor.execute("RESET maintenance_work_mem")
+    _build(indexes)
 
 
 def _listing():
     """The listing's rows with its plain indexes dropped, built again after."""
     indexes = _drop_plain_indexes(["sales_issuedticket"])
     listing.rebuild()
-    with connection.cursor() as cursor:
-        cursor.execute("SET maintenance_work_mem = '256MB'")
-        for definition in indexes:
-            cursor.execute(definition)
-        cursor.execute("RESET maintenance_work_mem")
+    _build(indexes)
 
 
 # Each record's creation row: (app label, model name, table it is read from, when it was made, by whom).
