@@ -88,8 +88,8 @@ class Refund(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("ticket"))
     # The ticket's passenger, copied when the refund is requested (no service renames a passenger): the
     # refunds list finds a surname in its own rows, not by joining each refund to its ticket and passenger.
-    surname = models.CharField(_("surname"), max_length=40, editable=False)
-    given_names = models.CharField(_("given names"), max_length=40, editable=False)
+    passenger_surname = models.CharField(_("passenger's surname"), max_length=40, editable=False)
+    passenger_given_names = models.CharField(_("passenger's given names"), max_length=40, editable=False)
     kind = models.CharField(_("kind"), max_length=11, choices=Kind.choices)
     status = models.CharField(_("status"), max_length=9, choices=Status.choices, default=Status.REQUESTED)
     ticket_total = models.DecimalField(_("paid for the ticket"), **money_field_options)

@@ -413,9 +413,9 @@ COLUMNS = {
     "payments": ("sales_payment", "id, booking_id, amount, method, reference, agent_id, received_at"),
     "refunds": (
         "refunds_refund",
-        "id, ticket_id, surname, given_names, kind, status, ticket_total, fare_paid, fee_kept, taxes_returned, "
-        "amount, requested_by_id, requested_at, decided_by_id, decided_at, rejection_reason, paid_by_id, paid_at, "
-        "method, reference",
+        "id, ticket_id, passenger_surname, passenger_given_names, kind, status, ticket_total, fare_paid, fee_kept, "
+        "taxes_returned, amount, requested_by_id, requested_at, decided_by_id, decided_at, rejection_reason, "
+        "paid_by_id, paid_at, method, reference",
     ),
 }
 
@@ -460,7 +460,7 @@ def _build(definitions):
 
 
 def _rebuild_indexes(definitions, progress):
-    """Build the indexes, two at a time (`_run_all`), the largest tables first."""
+    """Build the indexes, two at a time (`_run_all`)."""
 
     def build(definition):
         def work():

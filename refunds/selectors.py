@@ -11,7 +11,7 @@ def refund_search(queryset, term):
     if not search.text:
         return queryset
     refunds = Refund.objects.all()
-    name = search.passenger_name()
+    name = search.passenger_name("passenger_")
     return matching(
         queryset,
         [

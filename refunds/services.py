@@ -200,7 +200,10 @@ def _lock_ticket(ticket_id):
 
 def _new_refund(ticket, **fields):
     """An unsaved refund of `ticket` (its passenger's name copied for the list's search)."""
-    return Refund(ticket=ticket, surname=ticket.passenger.surname, given_names=ticket.passenger.given_names, **fields)
+    passenger = ticket.passenger
+    return Refund(
+        ticket=ticket, passenger_surname=passenger.surname, passenger_given_names=passenger.given_names, **fields
+    )
 
 
 def _create_refund(ticket, kind, user, now):

@@ -16,5 +16,7 @@ def test_the_migration_fills_the_name_of_the_refunds_made_before_it(desk, counte
     call_command("migrate", "refunds", "0005", verbosity=0)
     call_command("migrate", "refunds", "0006", verbosity=0)
     refund = Refund.objects.get()
-    assert (refund.surname, refund.given_names) == ("PECHEUR", "MARIE")
-    assert {(row.surname, row.given_names) for row in refund.history.all()} == {("PECHEUR", "MARIE")}
+    assert (refund.passenger_surname, refund.passenger_given_names) == ("PECHEUR", "MARIE")
+    assert {(row.passenger_surname, row.passenger_given_names) for row in refund.history.all()} == {
+        ("PECHEUR", "MARIE")
+    }

@@ -60,7 +60,8 @@ def test_tiny_scale_makes_what_was_asked_consistent_with_its_history_and_the_lis
     assert set(summaries.differences().values()) == {0}
     assert listing.differences() == 0
     assert not Refund.objects.exclude(
-        surname=F("ticket__passenger__surname"), given_names=F("ticket__passenger__given_names")
+        passenger_surname=F("ticket__passenger__surname"),
+        passenger_given_names=F("ticket__passenger__given_names"),
     ).exists()
     assert Flight.objects.filter(status=Flight.Status.DEPARTED).exists()
     assert Flight.objects.filter(status=Flight.Status.CANCELLED, seats_sold=0).exists()
