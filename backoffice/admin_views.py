@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 from unfold.views import UnfoldModelAdminViewMixin
 
@@ -26,13 +27,14 @@ class ConfirmedActionView(AdminPageView, TemplateView):
     """GET shows what will happen and asks to confirm; POST (with CSRF) does it and goes back.
 
     Subclasses give `question()`, `perform(data)` (returning the success message),
-    `back_url()`, a `confirm_label`, and optionally a `form_class` with `initial()`. An operation
-    found already done (`AlreadyDone`: the button pressed twice) lands on `already_done_url(error)`
-    with an information message instead of an error.
+    `back_url()` (with its `back_label`), a `confirm_label`, and optionally a `form_class` with
+    `initial()`. An operation found already done (`AlreadyDone`: the button pressed twice) lands on
+    `already_done_url(error)` with an information message instead of an error.
     """
 
     template_name = "backoffice/admin/confirm.html"
     form_class = None
+    back_label = _("Back")
 
     def initial(self):
         return {}
@@ -57,6 +59,7 @@ class ConfirmedActionView(AdminPageView, TemplateView):
             consequences=self.consequences(),
             confirm_label=self.confirm_label,
             back_url=self.back_url(),
+            back_label=self.back_label,
         )
         context.setdefault("form", self.get_form())
         return context

@@ -166,6 +166,8 @@ class VoidTicketView(BookingActionView):
 class RefundActionView(ConfirmedActionView):
     """Finance acting on one refund."""
 
+    back_label = _("Back to the refund")
+
     def setup(self, request, *args, **kwargs):
         super().setup(request, *args, **kwargs)
         self.refund = get_object_or_404(
@@ -239,6 +241,8 @@ class PayRefundView(RefundActionView):
 
 class CancelFlightView(ConfirmedActionView):
     """Admin: the airline cancels a flight."""
+
+    back_label = _("Back to the flight")
 
     # Admin's decision; the refund requests it makes name the Admin as requester, and Finance decides them.
     permission_required = ("fleet.change_flight",)

@@ -238,6 +238,7 @@ class BookingActionView(ConfirmedActionView):
     """A confirmed action on one booking (or one of its tickets)."""
 
     permission_required = ("sales.change_booking",)
+    back_label = _("Back to the booking")
 
     def setup(self, request, *args, **kwargs):
         super().setup(request, *args, **kwargs)

@@ -114,6 +114,9 @@ def test_finance_approves_then_marks_paid_on_the_refund_page(refundable, sell, c
     client = csrf_client(finance_user)
     page = client.get(reverse("admin:refunds_refund_change", args=[refund.pk])).content.decode()
     assert "462.35" in page and reverse("admin:refunds_refund_approve", args=[refund.pk]) in page
+    # The confirmation leads back to where Finance came from.
+    confirm = client.get(reverse("admin:refunds_refund_approve", args=[refund.pk])).content.decode()
+    assert "Back to the refund" in confirm and "Back to the booking" not in confirm
     post_with_csrf(client, reverse("admin:refunds_refund_approve", args=[refund.pk]), {})
     pay = reverse("admin:refunds_refund_pay", args=[refund.pk])
     response = post_with_csrf(client, pay, {"method": "bank_transfer", "reference": ""})
@@ -162,7 +165,9 @@ def test_admin_cancels_a_flight_from_its_page(refundable, sell, admin_role_user,
     change = client.get(reverse("admin:fleet_flight_change", args=[bucket.flight_id])).content.decode()
     assert "Cancel flight" in change
     url = reverse("admin:fleet_flight_cancel_flight", args=[bucket.flight_id])
-    assert "2 open ticket(s) get an involuntary refund" in client.get(url).content.decode()
+    confirm = client.get(url).content.decode()
+    assert "2 open ticket(s) get an involuntary refund" in confirm
+    assert "Back to the flight" in confirm and "Back to the booking" not in confirm
     response = post_with_csrf(client, url, {})
     page = client.get(response["Location"]).content.decode()
     assert "2 involuntary refund request(s), 2 seat(s) released" in page
