@@ -89,15 +89,21 @@ def test_the_dashboard_reads_the_replica(reads_replica, sold, agents, client):
     assert not any("refunds_refund" in query["sql"] for query in captured["default"].captured_queries)
 
 
-def test_an_export_job_reads_the_replica_and_writes_its_job_on_the_primary(reads_replica, sold, agents):
+def export_the_days_sales(user, file_format, captured):
+    """An export of DAY's sales listing as a job, run with its queries captured; the job, done."""
     report = REPORTS["sales"]
-    form = files.report_form(report, {"date_from": [str(DAY)], "date_to": [str(DAY)]}, user=agents["fay"], listing=True)
+    form = files.report_form(report, {"date_from": [str(DAY)], "date_to": [str(DAY)]}, user=user, listing=True)
     assert form.is_valid(), form.errors
-    captured = capture()
     job, _ = run(
-        captured, lambda: start_export(user=agents["fay"], report=report, form=form, listing=True, file_format="pdf")
+        captured, lambda: start_export(user=user, report=report, form=form, listing=True, file_format=file_format)
     )
     assert Job.objects.using("default").get(pk=job.pk).state == Job.State.DONE
+    return job
+
+
+def test_an_export_job_reads_the_replica_and_writes_its_job_on_the_primary(reads_replica, sold, agents):
+    captured = capture()
+    export_the_days_sales(agents["fay"], "pdf", captured)
     assert ticket_queries("replica", captured) and not ticket_queries("default", captured)
     job_table = Job._meta.db_table
     assert not any(job_table in query["sql"] for query in captured["replica"].captured_queries)
@@ -136,14 +142,8 @@ def test_who_may_open_a_report_is_asked_of_the_primary(reads_replica, sold, agen
 
 
 def test_an_export_job_asks_the_primary_whether_its_user_may_still_have_the_file(reads_replica, sold, agents):
-    report = REPORTS["sales"]
-    form = files.report_form(report, {"date_from": [str(DAY)], "date_to": [str(DAY)]}, user=agents["fay"], listing=True)
-    assert form.is_valid(), form.errors
     captured = capture()
-    job, _ = run(
-        captured, lambda: start_export(user=agents["fay"], report=report, form=form, listing=True, file_format="csv")
-    )
-    assert Job.objects.using("default").get(pk=job.pk).state == Job.State.DONE
+    export_the_days_sales(agents["fay"], "csv", captured)
     assert auth_queries("default", captured) and not auth_queries("replica", captured)
     assert ticket_queries("replica", captured)
 
